@@ -1,0 +1,1 @@
+"""Library of the denoising-autoencoder pipeline: plain functions that the stages call and the tests import."""

@@ -1,0 +1,56 @@
+"""The autoencoders: sigmoid dense layers, the decoder mirroring the encoder back to 784 pixels."""
+
+import io
+import json
+import zipfile
+
+import keras
+
+INPUT_SIZE = 28 * 28
+# Weights and biases drawn from U[-1, 1], as the reference's tf.random_uniform did.
+REFERENCE_INITIALIZER = "reference_uniform"
+
+
+def _initializers(name):
+    if name == REFERENCE_INITIALIZER:
+        return keras.initializers.RandomUniform(-1.0, 1.0), keras.initializers.RandomUniform(-1.0, 1.0)
+    # Any Keras initializer by name, with Keras's usual zero biases.
+    return keras.initializers.get(name), keras.initializers.Zeros()
+
+
+def build_autoencoder(encoder_units, initializer=REFERENCE_INITIALIZER, name="autoencoder"):
+    """E.g. encoder_units=[256, 128] gives 784-256-128-256-784."""
+    decoder_units = list(reversed(encoder_units[:-1])) + [INPUT_SIZE]
+    inputs = keras.Input(shape=(INPUT_SIZE,), name="noisy_image")
+    x = inputs
+    for units in [*encoder_units, *decoder_units]:
+        kernel_init, bias_init = _initializers(initializer)
+        x = keras.layers.Dense(units, activation="sigmoid", kernel_initializer=kernel_init, bias_initializer=bias_init)(x)
+    return keras.Model(inputs, x, name=name)
+
+
+def compile_autoencoder(model, learning_rate):
+    # epsilon=1e-8 is TF1's AdamOptimizer default, which the reference used (Keras's is 1e-7).
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate, epsilon=1e-8), loss="mean_squared_error")
+    return model
+
+
+def save_model(model, path):
+    """Save a `.keras` archive whose bytes depend only on the model.
+
+    Keras stamps the archive with the time of saving (the zip entries and `date_saved`), which
+    would change the file, and so `dvc.lock`, on every identical run. This rewrites the archive
+    with a fixed time and without `date_saved`.
+    """
+    buffer = io.BytesIO()
+    model.save(path)
+    with zipfile.ZipFile(path) as original, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as stable:
+        for item in sorted(original.infolist(), key=lambda i: i.filename):
+            data = original.read(item)
+            if item.filename == "metadata.json":
+                metadata = json.loads(data)
+                metadata.pop("date_saved", None)
+                data = json.dumps(metadata, sort_keys=True).encode()
+            stable.writestr(zipfile.ZipInfo(item.filename, date_time=(1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
+    with open(path, "wb") as f:
+        f.write(buffer.getvalue())

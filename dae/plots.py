@@ -1,0 +1,66 @@
+"""The figures: a grid of digits before and after denoising, and the cost curves."""
+
+import csv
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no screen needed
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from dae.files import atomic_path  # noqa: E402
+from dae.idx import IMAGE_SHAPE, NUM_CLASSES  # noqa: E402
+
+
+def one_of_each_class(labels):
+    """Index of the first image of each class 0 to 9."""
+    return [int(np.flatnonzero(labels == digit)[0]) for digit in range(NUM_CLASSES)]
+
+
+def digit_grid(rows, title):
+    """`rows` maps a row label (original, noisy, a model) to flat images, one column each."""
+    columns = len(next(iter(rows.values())))
+    figure, axes = plt.subplots(len(rows), columns, figsize=(columns, len(rows) * 1.1 + 0.5), squeeze=False)
+    for axes_row, (label, images) in zip(axes, rows.items()):
+        for ax, image in zip(axes_row, images):
+            # Fixed [0, 1] scale so the unclipped noise shows as saturated specks, not a rescaled image.
+            ax.imshow(image.reshape(IMAGE_SHAPE), cmap="gray", vmin=0.0, vmax=1.0)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes_row[0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=11)
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def read_curve(tsv_path):
+    """(steps, values) of a dvclive metric history: a TSV with a `step` column and the metric's."""
+    with open(tsv_path, newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    if not rows:
+        raise ValueError(f"{tsv_path}: no rows")
+    value_column = [column for column in rows[0] if column not in ("step", "timestamp")][0]
+    return [int(row["step"]) for row in rows], [float(row[value_column]) for row in rows]
+
+
+def cost_curves(histories):
+    """`histories` maps a model to {"train": (epochs, costs), "val": (epochs, costs)}."""
+    figure, ax = plt.subplots(figsize=(7, 4.5))
+    for color, (model, curves) in zip(plt.rcParams["axes.prop_cycle"].by_key()["color"], histories.items()):
+        ax.plot(*curves["train"], color=color, label=f"{model}: training cost")
+        ax.plot(*curves["val"], color=color, linestyle="--", label=f"{model}: validation cost")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("cost (mean squared error)")
+    ax.set_yscale("log")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    figure.tight_layout()
+    return figure
+
+
+def save_figure(figure, path, dpi):
+    # No timestamp in the PNG, so the same figure gives the same bytes on every run.
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=dpi, metadata={"Software": None})
+    plt.close(figure)

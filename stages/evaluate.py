@@ -1,0 +1,65 @@
+"""evaluate: score every model on the noisy test set and draw the figures."""
+
+import json
+import sys
+from pathlib import Path
+
+import keras
+
+from dae import noise
+from dae import params as p
+from dae import plots
+from dae.files import atomic_path, load_arrays
+from dae.metrics import image_quality
+
+PREPARED = Path("data/prepared")
+NOISY = Path("data/noisy")
+REPORTS = Path("reports")
+
+
+def main():
+    try:
+        params = p.load_params()
+        model_names = list(p.get(params, "models"))
+        noise_level = p.number(params, "noise_level", low=0)
+        dpi = p.integer(params, "evaluate.dpi", low=20, high=600)
+    except p.ParamError as error:
+        sys.exit(f"evaluate: {error}")
+    paths = [Path(f"models/{name}.keras") for name in model_names]
+    missing = [str(path) for path in paths if not path.exists()]
+    if missing:
+        sys.exit(f"evaluate: no trained model at {', '.join(missing)}: run `dvc repro` to train it")
+
+    test = load_arrays(PREPARED / "test.npz")
+    clean = noise.to_unit(test["images"])
+    noisy = load_arrays(NOISY / "test.npz")["images"].astype("float32")
+    reconstructions = {
+        name: keras.models.load_model(path, compile=False).predict(noisy, batch_size=1000, verbose=0)
+        for name, path in zip(model_names, paths)
+    }
+
+    # The noisy input itself is the do-nothing baseline every model must beat.
+    metrics = {"noisy_input": image_quality(noisy, clean)}
+    metrics.update({name: image_quality(images, clean) for name, images in reconstructions.items()})
+    with atomic_path(REPORTS / "test_metrics.json") as tmp:
+        tmp.write_text(json.dumps(metrics, indent=2) + "\n")
+    for name, scores in metrics.items():
+        print(f"evaluate {name}: cost {scores['cost']:.6f}  psnr {scores['psnr']:.2f} dB  ssim {scores['ssim']:.4f}")
+
+    shown = plots.one_of_each_class(test["labels"])
+    rows = {"original": clean[shown], "noisy": noisy[shown]}
+    rows.update({name: images[shown] for name, images in reconstructions.items()})
+    title = f"Test digits: noise level {noise_level:g}, then each model's reconstruction"
+    plots.save_figure(plots.digit_grid(rows, title), REPORTS / "digits.png", dpi)
+
+    curves = {
+        name: {
+            split: plots.read_curve(f"dvclive/{name}/plots/metrics/{split}/cost.tsv") for split in ("train", "val")
+        }
+        for name in model_names
+    }
+    plots.save_figure(plots.cost_curves(curves), REPORTS / "cost_curves.png", dpi)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""train <model>: fit one autoencoder of params.yaml `models` to denoise the training split."""
+
+import sys
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+from dvclive import Live
+
+from dae import noise
+from dae import params as p
+from dae.files import atomic_path, load_arrays
+from dae.models import REFERENCE_INITIALIZER, build_autoencoder, compile_autoencoder, save_model
+from dae.training import CostLog, fit, noisy_batches
+
+PREPARED = Path("data/prepared")
+NOISY = Path("data/noisy")
+
+
+def read_params(name):
+    params = p.load_params()
+    models = p.get(params, "models")
+    if not isinstance(models, dict) or name not in models:
+        raise p.ParamError(f"params.yaml: no model `{name}` under `models` (found: {', '.join(models or [])})")
+    initializer = p.get(params, "train.initializer")
+    if initializer != REFERENCE_INITIALIZER:
+        try:
+            keras.initializers.get(initializer)
+        except (ValueError, TypeError):
+            raise p.ParamError(
+                f"params.yaml: `train.initializer` = {initializer!r} is invalid: expected "
+                f"{REFERENCE_INITIALIZER!r} or the name of a Keras initializer, e.g. 'glorot_uniform'"
+            ) from None
+    return dict(
+        seed=p.integer(params, "seed", low=0),
+        noise_level=p.number(params, "noise_level", low=0),
+        clip=p.boolean(params, "noise.clip"),
+        encoder=p.layer_sizes(params, f"models.{name}.encoder"),
+        epochs=p.integer(params, "train.epochs", low=1),
+        batch_size=p.integer(params, "train.batch_size", low=1),
+        learning_rate=p.number(params, "train.learning_rate", low=0, low_open=True),
+        initializer=initializer,
+        stored_noise=p.choice(params, "train.noise", ["fresh", "stored"]) == "stored",
+    )
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m stages.train <model name from params.yaml `models`>")
+    name = sys.argv[1]
+    try:
+        config = read_params(name)
+    except p.ParamError as error:
+        sys.exit(f"train: {error}")
+
+    # Same params, same machine: the same weights and metrics, bit for bit.
+    keras.utils.set_random_seed(config["seed"])
+    tf.config.experimental.enable_op_determinism()
+
+    clean = noise.to_unit(load_arrays(PREPARED / "train.npz")["images"])
+    validation = (
+        load_arrays(NOISY / "validation.npz")["images"].astype("float32"),
+        noise.to_unit(load_arrays(PREPARED / "validation.npz")["images"]),
+    )
+    stored = load_arrays(NOISY / "train.npz")["images"].astype("float32") if config["stored_noise"] else None
+    batches = noisy_batches(
+        clean, config["batch_size"], config["noise_level"], noise.rng(config["seed"], "training_batches"),
+        config["clip"], noisy=stored,
+    )
+
+    model = build_autoencoder(config["encoder"], config["initializer"], name=name)
+    compile_autoencoder(model, config["learning_rate"])
+    print(f"train {name}: {model.count_params():,} parameters, {len(clean)} images, {config['epochs']} epochs")
+    with Live(f"dvclive/{name}", dvcyaml=False, save_dvc_exp=False) as live:
+        fit(model, batches, len(clean), config["batch_size"], config["epochs"], validation, [CostLog(live)])
+    with atomic_path(f"models/{name}.keras") as tmp:
+        save_model(model, tmp)
+
+
+if __name__ == "__main__":
+    main()
