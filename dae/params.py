@@ -40,7 +40,6 @@ def _check_range(key, value, kind, low, high, low_open):
         raise _invalid(key, value, f"{kind} {'>' if low_open else '>='} {low}")
     if high is not None and value > high:
         raise _invalid(key, value, f"{kind} <= {high}")
-    return value
 
 
 def integer(params, key, low=None, high=None):
@@ -48,14 +47,16 @@ def integer(params, key, low=None, high=None):
     # bool is an int in Python, but `epochs: true` is a mistake, not 1.
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise _invalid(key, value, "an integer")
-    return _check_range(key, int(value), "an integer", low, high, low_open=False)
+    _check_range(key, value, "an integer", low, high, low_open=False)
+    return int(value)
 
 
 def number(params, key, low=None, high=None, low_open=False):
     value = get(params, key)
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value:
         raise _invalid(key, value, "a number")
-    return _check_range(key, float(value), "a number", low, high, low_open)
+    _check_range(key, value, "a number", low, high, low_open)
+    return float(value)
 
 
 def boolean(params, key):

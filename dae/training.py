@@ -3,8 +3,10 @@
 import math
 
 import keras
+import tensorflow as tf
 
-from dae.noise import add_noise
+from dae import noise
+from dae.models import build_autoencoder, compile_autoencoder
 
 
 def noisy_batches(clean, batch_size, noise_level, generator, clip=False, noisy=None):
@@ -19,7 +21,7 @@ def noisy_batches(clean, batch_size, noise_level, generator, clip=False, noisy=N
         for start in range(0, len(clean), batch_size):
             index = order[start : start + batch_size]
             targets = clean[index]
-            inputs = noisy[index] if noisy is not None else add_noise(targets, noise_level, generator, clip)
+            inputs = noisy[index] if noisy is not None else noise.add_noise(targets, noise_level, generator, clip)
             yield inputs, targets
 
 
@@ -40,14 +42,28 @@ class CostLog(keras.callbacks.Callback):
             self.live.next_step()
 
 
-def fit(model, batches, num_train, batch_size, epochs, validation, callbacks=()):
-    """Train for `epochs` passes over `num_train` images; returns the Keras history."""
-    return model.fit(
+def train_autoencoder(
+    clean, validation, *, encoder, initializer, learning_rate, batch_size, epochs,
+    noise_level, clip, seed, stored_noisy=None, name="autoencoder", callbacks=(),
+):
+    """Build and fit one autoencoder; `validation` is (noisy, clean). Returns the trained model.
+
+    Seeds Keras, NumPy and Python from `seed` and turns on TensorFlow's op determinism, so the
+    same arguments on the same machine give the same weights, bit for bit.
+    """
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    model = compile_autoencoder(build_autoencoder(encoder, initializer, name=name), learning_rate)
+    batches = noisy_batches(
+        clean, batch_size, noise_level, noise.rng(seed, "training_batches"), clip, noisy=stored_noisy
+    )
+    model.fit(
         batches,
-        steps_per_epoch=math.ceil(num_train / batch_size),
+        steps_per_epoch=math.ceil(len(clean) / batch_size),
         epochs=epochs,
         validation_data=validation,
         validation_batch_size=batch_size,
         callbacks=list(callbacks),
         verbose=0,
     )
+    return model

@@ -4,14 +4,13 @@ import sys
 from pathlib import Path
 
 import keras
-import tensorflow as tf
 from dvclive import Live
 
 from dae import noise
 from dae import params as p
 from dae.files import atomic_path, load_arrays
-from dae.models import REFERENCE_INITIALIZER, build_autoencoder, compile_autoencoder, save_model
-from dae.training import CostLog, fit, noisy_batches
+from dae.models import REFERENCE_INITIALIZER, save_model
+from dae.training import CostLog, train_autoencoder
 
 PREPARED = Path("data/prepared")
 NOISY = Path("data/noisy")
@@ -53,26 +52,17 @@ def main():
     except p.ParamError as error:
         sys.exit(f"train: {error}")
 
-    # Same params, same machine: the same weights and metrics, bit for bit.
-    keras.utils.set_random_seed(config["seed"])
-    tf.config.experimental.enable_op_determinism()
-
     clean = noise.to_unit(load_arrays(PREPARED / "train.npz")["images"])
     validation = (
         load_arrays(NOISY / "validation.npz")["images"].astype("float32"),
         noise.to_unit(load_arrays(PREPARED / "validation.npz")["images"]),
     )
-    stored = load_arrays(NOISY / "train.npz")["images"].astype("float32") if config["stored_noise"] else None
-    batches = noisy_batches(
-        clean, config["batch_size"], config["noise_level"], noise.rng(config["seed"], "training_batches"),
-        config["clip"], noisy=stored,
-    )
+    if config.pop("stored_noise"):
+        config["stored_noisy"] = load_arrays(NOISY / "train.npz")["images"].astype("float32")
 
-    model = build_autoencoder(config["encoder"], config["initializer"], name=name)
-    compile_autoencoder(model, config["learning_rate"])
-    print(f"train {name}: {model.count_params():,} parameters, {len(clean)} images, {config['epochs']} epochs")
+    print(f"train {name}: {len(clean)} images, {config['epochs']} epochs, encoder {config['encoder']}")
     with Live(f"dvclive/{name}", dvcyaml=False, save_dvc_exp=False) as live:
-        fit(model, batches, len(clean), config["batch_size"], config["epochs"], validation, [CostLog(live)])
+        model = train_autoencoder(clean, validation, name=name, callbacks=[CostLog(live)], **config)
     with atomic_path(f"models/{name}.keras") as tmp:
         save_model(model, tmp)
 

@@ -1,0 +1,35 @@
+import numpy as np
+from PIL import Image
+
+from dae import plots
+
+
+def test_one_of_each_class_takes_the_first_of_each_digit():
+    labels = np.array([3, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0])
+    assert plots.one_of_each_class(labels) == [1, 2, 3, 0, 5, 6, 7, 8, 9, 10]
+
+
+def test_digit_grid_has_a_row_per_image_kind(tmp_path):
+    images = np.random.default_rng(0).random((10, 784), dtype=np.float32)
+    rows = {"original": images, "noisy": images + 0.5, "shallow": images, "deep": images}
+    figure = plots.digit_grid(rows, "title")
+    assert len(figure.axes) == 40
+    assert [figure.axes[10 * r].get_ylabel() for r in range(4)] == list(rows)
+    plots.save_figure(figure, tmp_path / "grid.png", dpi=50)
+    assert Image.open(tmp_path / "grid.png").size == (500, 245)
+
+
+def test_cost_curves_from_dvclive_histories(tmp_path):
+    tsv = tmp_path / "cost.tsv"
+    tsv.write_text("step\tcost\n1\t0.05\n2\t0.04\n")
+    assert plots.read_curve(tsv) == ([1, 2], [0.05, 0.04])
+    curves = {"shallow": {"train": ([1, 2], [0.05, 0.04]), "val": ([1, 2], [0.045, 0.041])}}
+    figure = plots.cost_curves(curves)
+    assert [line.get_label() for line in figure.axes[0].get_lines()] == [
+        "shallow: training cost",
+        "shallow: validation cost",
+    ]
+    plots.save_figure(figure, tmp_path / "curves.png", dpi=50)
+    first = (tmp_path / "curves.png").read_bytes()
+    plots.save_figure(plots.cost_curves(curves), tmp_path / "curves.png", dpi=50)
+    assert (tmp_path / "curves.png").read_bytes() == first  # no timestamp in the file
