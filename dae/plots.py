@@ -8,6 +8,7 @@ matplotlib.use("Agg")  # files only, no screen needed
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from dae.files import atomic_path  # noqa: E402
 from dae.idx import IMAGE_SHAPE, NUM_CLASSES  # noqa: E402
@@ -19,7 +20,7 @@ def one_of_each_class(labels):
 
 
 def digit_grid(rows, title):
-    """`rows` maps a row label (original, noisy, a model) to flat images, one column each."""
+    """`rows` maps a row label (original, noisy, each model) to flat images, one column each."""
     columns = len(next(iter(rows.values())))
     figure, axes = plt.subplots(len(rows), columns, figsize=(columns, len(rows) * 1.1 + 0.5), squeeze=False)
     for axes_row, (label, images) in zip(axes, rows.items()):
@@ -51,9 +52,9 @@ def cost_curves(histories):
         ax.plot(*curves["train"], color=color, label=f"{model}: training cost")
         ax.plot(*curves["val"], color=color, linestyle="--", label=f"{model}: validation cost")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("cost (mean squared error)")
-    ax.set_yscale("log")
-    ax.grid(True, which="both", alpha=0.3)
+    ax.grid(True, alpha=0.3)
     ax.legend()
     figure.tight_layout()
     return figure

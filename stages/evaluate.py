@@ -47,9 +47,9 @@ def main():
         print(f"evaluate {name}: cost {scores['cost']:.6f}  psnr {scores['psnr']:.2f} dB  ssim {scores['ssim']:.4f}")
 
     shown = plots.one_of_each_class(test["labels"])
-    rows = {"original": clean[shown], "noisy": noisy[shown]}
-    rows.update({name: images[shown] for name, images in reconstructions.items()})
-    title = f"Test digits: noise level {noise_level:g}, then each model's reconstruction"
+    rows = {"original": clean[shown], f"noisy\ncost {metrics['noisy_input']['cost']:.4f}": noisy[shown]}
+    rows.update({f"{name}\ncost {metrics[name]['cost']:.4f}": images[shown] for name, images in reconstructions.items()})
+    title = f"One test digit of each class: original, with noise level {noise_level:g}, and denoised (test cost)"
     plots.save_figure(plots.digit_grid(rows, title), REPORTS / "digits.png", dpi)
 
     curves = {

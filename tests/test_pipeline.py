@@ -1,0 +1,194 @@
+"""End to end: the real `dvc` CLI and TensorFlow on a tiny configuration, in a throwaway git repo."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import PROJECT
+
+# A few hundred images and one epoch: every stage runs for real, in seconds.
+TINY = {"prepare": {"validation_size": 100, "train_size": 300, "test_size": 200}, "train": {"epochs": 1}}
+
+
+def environment():
+    env = dict(os.environ)
+    # The stages run `python`: the one running the tests, with its packages.
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env.update(
+        DVC_NO_ANALYTICS="1",
+        GIT_AUTHOR_NAME="test", GIT_AUTHOR_EMAIL="test@example.invalid",
+        GIT_COMMITTER_NAME="test", GIT_COMMITTER_EMAIL="test@example.invalid",
+    )
+    return env
+
+
+def run(repo, *command, check=True, env=None):
+    result = subprocess.run(command, cwd=repo, env=env or environment(), capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def dvc(repo, *args, **kwargs):
+    return run(repo, sys.executable, "-m", "dvc", *args, **kwargs)
+
+
+def ran(output):
+    """Names of the stages a `dvc repro` or `dvc exp run` actually ran."""
+    return {line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage '")}
+
+
+def set_params(repo, changes):
+    path = repo / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    for section, values in changes.items():
+        if isinstance(values, dict):
+            params[section].update(values)
+        else:
+            params[section] = values
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def copy_project(dest):
+    """The project's files as git sees them (tracked and not ignored), without its results."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=PROJECT, capture_output=True, text=True, check=True,
+    ).stdout.split("\0")
+    for name in filter(None, listed):
+        if name == "dvc.lock" or name.startswith(("reports/", "dvclive/")) or not (PROJECT / name).is_file():
+            continue
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(PROJECT / name, dest / name)
+
+
+@pytest.fixture(scope="module")
+def first_repro(tmp_path_factory):
+    """The throwaway repo after its first `dvc repro`, committed, and what that run printed."""
+    repo = tmp_path_factory.mktemp("pipeline")
+    copy_project(repo)
+    set_params(repo, TINY)
+    run(repo, "git", "init", "-q", "-b", "main")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "tiny pipeline")
+    first = dvc(repo, "repro")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "results")
+    return repo, first.stdout
+
+
+@pytest.fixture
+def repo(first_repro):
+    return first_repro[0]
+
+
+def restore(repo):
+    """Back to the committed results, the cached outputs from DVC's cache."""
+    run(repo, "git", "checkout", "--", ".")
+    dvc(repo, "checkout", "-q")
+
+
+def metrics(repo):
+    return json.loads((repo / "reports/test_metrics.json").read_text())
+
+
+def test_repro_runs_every_stage_then_nothing(first_repro):
+    repo, output = first_repro
+    assert ran(output) == {"fetch", "prepare", "noise", "train@shallow", "train@deep", "evaluate"}
+    assert "Epoch: 1 cost: " in output
+    scores = metrics(repo)
+    assert list(scores) == ["noisy_input", "shallow", "deep"]
+    for name in ("shallow", "deep"):
+        assert scores[name]["cost"] < scores["noisy_input"]["cost"]  # even one epoch denoises
+        assert (repo / f"models/{name}.keras").is_file()
+        assert (repo / f"dvclive/{name}/metrics.json").is_file()
+    for figure in ("digits.png", "cost_curves.png"):
+        assert (repo / "reports" / figure).read_bytes().startswith(b"\x89PNG")
+    again = dvc(repo, "repro", "noise")
+    assert ran(again.stdout) == set() and "Data and pipelines are up to date." in again.stdout
+    assert ran(dvc(repo, "repro").stdout) == set()
+
+
+def test_lock_check_passes_on_a_fresh_clone_and_catches_stale_code(repo, tmp_path):
+    clone = tmp_path / "clone"
+    run(tmp_path, "git", "clone", "-q", str(repo), str(clone))
+    check = [sys.executable, str(clone / ".ci/check_lock.py")]
+    assert "matches" in run(clone, *check).stdout
+    with open(clone / "stages/train.py", "a") as f:
+        f.write("# an edit\n")
+    set_params(clone, {"train": {"learning_rate": 0.001}})
+    stale = run(clone, *check, check=False)
+    assert stale.returncode != 0
+    assert "train@shallow: deps stages/train.py: modified" in stale.stderr
+    assert "train@deep: params params.yaml `train`: modified" in stale.stderr
+
+
+def test_plots_show_draws_the_cost_curves_and_the_digit_grid(repo, tmp_path):
+    dvc(repo, "plots", "show", "--out", str(tmp_path / "plots"))
+    page = (tmp_path / "plots/index.html").read_text()
+    assert "Training and validation cost per epoch" in page
+    # one line per model and split, named by the dvclive file (DVC drops the common "dvclive/")
+    for name in ("shallow/plots/metrics/train/cost.tsv", "deep/plots/metrics/val/cost.tsv"):
+        assert f'"filename": "{name}"' in page
+    assert "digits.png" in page and "cost_curves.png" in page
+
+
+def test_evaluation_changes_rerun_only_evaluate(repo):
+    set_params(repo, {"evaluate": {"dpi": 60}})
+    assert ran(dvc(repo, "repro").stdout) == {"evaluate"}
+    with open(repo / "dae/plots.py", "a") as f:
+        f.write("# an edit to the plotting code\n")
+    assert ran(dvc(repo, "repro").stdout) == {"evaluate"}
+    restore(repo)
+    assert ran(dvc(repo, "repro").stdout) == set()
+
+
+def test_invalid_param_fails_before_any_work_naming_key_and_value(repo):
+    set_params(repo, {"noise_level": -0.5})
+    failed = dvc(repo, "repro", check=False)
+    assert failed.returncode != 0
+    assert "params.yaml: `noise_level` = -0.5 is invalid: expected a number >= 0" in failed.stdout + failed.stderr
+    assert not (repo / "data/noisy").exists()  # removed by DVC, nothing half-written in its place
+    restore(repo)
+
+
+def test_exp_run_with_another_noise_level(repo):
+    baseline = metrics(repo)
+    result = dvc(repo, "exp", "run", "-S", "noise_level=0.4")
+    assert ran(result.stdout) == {"noise", "train@shallow", "train@deep", "evaluate"}
+    diff = json.loads(dvc(repo, "metrics", "diff", "--json").stdout)["reports/test_metrics.json"]
+    for key in ("shallow.cost", "deep.cost", "noisy_input.cost"):
+        assert diff[key]["old"] == baseline[key.split(".")[0]]["cost"]
+        assert diff[key]["new"] != diff[key]["old"]
+    shown = dvc(repo, "exp", "show", "--csv").stdout
+    header = shown.splitlines()[0].split(",")
+    assert {"noise_level", "shallow.cost", "deep.cost"} <= set(header)
+    assert any(row.split(",")[header.index("noise_level")] == "0.4" for row in shown.splitlines()[1:])
+
+
+def test_fetch_refuses_a_corrupt_mirror_and_keeps_nothing(tmp_path, mnist_mirror):
+    mirror = tmp_path / "mirror"
+    shutil.copytree(mnist_mirror, mirror)
+    (mirror / "t10k-labels-idx1-ubyte.gz").chmod(0o644)
+    with open(mirror / "t10k-labels-idx1-ubyte.gz", "ab") as f:
+        f.write(b"corruption")
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copytree(PROJECT / "stages", project / "stages")
+    shutil.copytree(PROJECT / "dae", project / "dae")
+    env = environment()
+    # No other source reachable: the public mirrors go through a proxy that refuses connections.
+    env.update(MNIST_MIRROR=str(mirror), https_proxy="http://127.0.0.1:9", http_proxy="http://127.0.0.1:9")
+    failed = run(project, sys.executable, "-m", "stages.fetch", check=False, env=env)
+    assert failed.returncode != 0
+    assert "could not fetch t10k-labels-idx1-ubyte.gz from any source" in failed.stderr
+    assert f"{mirror}: sha256 checksum mismatch: expected f7ae60f9" in failed.stderr
+    assert "ossci-datasets" in failed.stderr and "cvdf-datasets" in failed.stderr
+    assert "MNIST_MIRROR" in failed.stderr
+    assert sorted(p.name for p in (project / "data").iterdir()) == []
