@@ -61,6 +61,7 @@ def train_autoencoder(
         batches,
         steps_per_epoch=math.ceil(len(clean) / batch_size),
         epochs=epochs,
+        shuffle=False,  # the batches come shuffled already
         validation_data=validation,
         validation_batch_size=batch_size,
         callbacks=list(callbacks),

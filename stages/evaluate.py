@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import keras
+import tensorflow as tf
 
 from dae import noise
 from dae import params as p
@@ -30,6 +31,7 @@ def main():
     if missing:
         sys.exit(f"evaluate: no trained model at {', '.join(missing)}: run `dvc repro` to train it")
 
+    tf.config.experimental.enable_op_determinism()  # bit-identical metrics on every run
     test = load_arrays(PREPARED / "test.npz")
     clean = noise.to_unit(test["images"])
     noisy = load_arrays(NOISY / "test.npz")["images"].astype("float32")
