@@ -35,12 +35,26 @@ def compile_autoencoder(model, learning_rate):
     return model
 
 
+def _stable_ids(config, ids=None):
+    """Number each `shared_object_id` by first appearance instead of by memory address."""
+    ids = {} if ids is None else ids
+    if isinstance(config, dict):
+        return {
+            key: ids.setdefault(value, len(ids) + 1) if key == "shared_object_id" else _stable_ids(value, ids)
+            for key, value in config.items()
+        }
+    if isinstance(config, list):
+        return [_stable_ids(item, ids) for item in config]
+    return config
+
+
 def save_model(model, path):
     """Save a `.keras` archive whose bytes depend only on the model.
 
-    Keras stamps the archive with the time of saving (the zip entries and `date_saved`), which
+    Keras stamps the archive with the time of saving (the zip entries and `date_saved`) and
+    names shared objects by their memory address (`shared_object_id` in `config.json`), which
     would change the file, and so `dvc.lock`, on every identical run. This rewrites the archive
-    with a fixed time and without `date_saved`.
+    with a fixed time, without `date_saved`, and with the shared objects numbered in order.
     """
     buffer = io.BytesIO()
     model.save(path)
@@ -51,6 +65,8 @@ def save_model(model, path):
                 metadata = json.loads(data)
                 metadata.pop("date_saved", None)
                 data = json.dumps(metadata, sort_keys=True).encode()
+            elif item.filename == "config.json":
+                data = json.dumps(_stable_ids(json.loads(data))).encode()
             stable.writestr(zipfile.ZipInfo(item.filename, date_time=(1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
     with open(path, "wb") as f:
         f.write(buffer.getvalue())
