@@ -170,6 +170,13 @@ def test_exp_run_with_another_noise_level(repo):
     header = shown.splitlines()[0].split(",")
     assert {"noise_level", "shallow.cost", "deep.cost"} <= set(header)
     assert any(row.split(",")[header.index("noise_level")] == "0.4" for row in shown.splitlines()[1:])
+    # The same experiment again, from the baseline: every stage comes back from the run cache.
+    restore(repo)
+    again = dvc(repo, "exp", "run", "-S", "noise_level=0.4").stdout
+    assert ran(again) == set()
+    for stage in ("noise", "train@shallow", "train@deep", "evaluate"):
+        assert f"Stage '{stage}' is cached - skipping run" in again
+    assert metrics(repo)["deep"]["cost"] == diff["deep.cost"]["new"]
 
 
 def test_fetch_refuses_a_corrupt_mirror_and_keeps_nothing(tmp_path, mnist_mirror):
