@@ -1,8 +1,8 @@
 """Fail when dvc.lock no longer matches the code, params and commands it records.
 
 Outputs that are merely absent are fine: a fresh clone has no DVC cache, so it lacks every
-cached output (data/, models/), and a folder of such outputs cannot be compared either. Anything else that
-`dvc status` reports (modified code or committed metrics, changed params or commands, a stage
+cached output (data/, models/), and a folder of such outputs cannot be compared either.
+Anything else that `dvc status` reports (modified code or committed metrics, changed params or commands, a stage
 missing from dvc.lock) means the committed results may not be what the committed code makes.
 """
 

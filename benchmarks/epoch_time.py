@@ -10,32 +10,23 @@ import sys
 
 CHILD = """
 import sys, time
-import keras, tensorflow as tf, yaml
-from dae import noise
-from dae.files import load_arrays
+import keras, tensorflow as tf
 from dae.training import train_autoencoder
+from stages.train import load_training_data, read_params
 
 model, epochs, deterministic = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "on"
 if not deterministic:
     tf.config.experimental.enable_op_determinism = lambda: None  # train_autoencoder turns it on
-params = yaml.safe_load(open("params.yaml"))
-clean = noise.to_unit(load_arrays("data/prepared/train.npz")["images"])
-validation = (
-    load_arrays("data/noisy/validation.npz")["images"].astype("float32"),
-    noise.to_unit(load_arrays("data/prepared/validation.npz")["images"]),
-)
+config = read_params(model)  # the train stage's own params and data, all but the epochs
+config["epochs"] = epochs
+clean, validation, config["stored_noisy"] = load_training_data(config.pop("stored_noise"))
 times = []
 class Clock(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self.start = time.perf_counter()
     def on_epoch_end(self, epoch, logs=None):
         times.append(time.perf_counter() - self.start)
-train = params["train"]
-train_autoencoder(
-    clean, validation, encoder=params["models"][model]["encoder"], initializer=train["initializer"],
-    learning_rate=train["learning_rate"], batch_size=train["batch_size"], epochs=epochs,
-    noise_level=params["noise_level"], clip=params["noise"]["clip"], seed=params["seed"], callbacks=[Clock()],
-)
+train_autoencoder(clean, validation, callbacks=[Clock()], **config)
 best = min(times[1:] or times)  # the first epoch includes tracing
 print(f"{model}, op determinism {sys.argv[3]}: {best:.2f} s an epoch (best of {len(times) - 1} after the first)")
 """

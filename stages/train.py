@@ -43,6 +43,17 @@ def read_params(name):
     )
 
 
+def load_training_data(stored_noise):
+    """Clean training images, the (noisy, clean) validation split, and the stored noisy copy if asked."""
+    clean = noise.to_unit(load_arrays(PREPARED / "train.npz")["images"])
+    validation = (
+        load_arrays(NOISY / "validation.npz")["images"].astype("float32"),
+        noise.to_unit(load_arrays(PREPARED / "validation.npz")["images"]),
+    )
+    stored = load_arrays(NOISY / "train.npz")["images"].astype("float32") if stored_noise else None
+    return clean, validation, stored
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: python -m stages.train <model name from params.yaml `models`>")
@@ -52,13 +63,7 @@ def main():
     except p.ParamError as error:
         sys.exit(f"train: {error}")
 
-    clean = noise.to_unit(load_arrays(PREPARED / "train.npz")["images"])
-    validation = (
-        load_arrays(NOISY / "validation.npz")["images"].astype("float32"),
-        noise.to_unit(load_arrays(PREPARED / "validation.npz")["images"]),
-    )
-    if config.pop("stored_noise"):
-        config["stored_noisy"] = load_arrays(NOISY / "train.npz")["images"].astype("float32")
+    clean, validation, config["stored_noisy"] = load_training_data(config.pop("stored_noise"))
 
     print(f"train {name}: {len(clean)} images, {config['epochs']} epochs, encoder {config['encoder']}")
     with Live(f"dvclive/{name}", dvcyaml=False, save_dvc_exp=False) as live:
