@@ -5,24 +5,71 @@ import math
 import keras
 import tensorflow as tf
 
-from dae import noise
 from dae.models import build_autoencoder, compile_autoencoder
 
+# At most this many batches are trained per compiled call (see BlockTraining).
+MAX_BATCHES_PER_BLOCK = 64
 
-def noisy_batches(clean, batch_size, noise_level, generator, clip=False, noisy=None):
-    """Yield (noisy, clean) batches without end, in a new order every epoch.
 
-    Noise is drawn afresh for every batch, as the reference did, unless a stored `noisy` copy
-    of `clean` is given. One sequential generator makes the stream the same on every run,
-    however far ahead Keras prefetches.
+def batches_per_block(batches_per_epoch, limit=MAX_BATCHES_PER_BLOCK):
+    """The largest divisor of `batches_per_epoch` up to `limit`, so that blocks never straddle an epoch."""
+    return max(k for k in range(1, min(limit, batches_per_epoch) + 1) if batches_per_epoch % k == 0)
+
+
+def training_blocks(images, batch_size, noise_level, seed, clip=False, stored_noisy=None, block=1):
+    """An endless tf.data stream of (noisy, clean) blocks of shape [block, batch_size, 784].
+
+    `images` are the uint8 training images; a batch holds them as `noise.to_unit` does, in
+    [0, 1]. They stay uint8 until then, a quarter of the memory of float32 copies.
+
+    Every epoch visits the images in a new order. Noise is drawn afresh for every batch, as the
+    reference did, unless a stored noisy copy of the images is given: each block's noise comes
+    from a stateless generator keyed by (seed, block number), so the stream is the same on every
+    run, however far ahead tf.data prefetches. `batch_size` must divide the number of images, so
+    that no batch spans two epochs.
     """
-    while True:
-        order = generator.permutation(len(clean))
-        for start in range(0, len(clean), batch_size):
-            index = order[start : start + batch_size]
-            targets = clean[index]
-            inputs = noisy[index] if noisy is not None else noise.add_noise(targets, noise_level, generator, clip)
-            yield inputs, targets
+    count = len(images)
+    if count % batch_size or (count // batch_size) % block:
+        raise ValueError(f"{count} images do not split into blocks of {block} batches of {batch_size}")
+    images = tf.constant(images.reshape(count, -1))
+    stored_noisy = None if stored_noisy is None else tf.constant(stored_noisy)
+
+    def corrupt(number, index):
+        targets = tf.cast(tf.gather(images, index), tf.float32) / 255.0  # as noise.to_unit
+        if stored_noisy is not None:
+            return tf.gather(stored_noisy, index), targets
+        draws = tf.random.stateless_normal(tf.shape(targets), seed=tf.stack([tf.constant(seed, tf.int64), number]))
+        noisy = targets + noise_level * draws
+        return (tf.clip_by_value(noisy, 0.0, 1.0) if clip else noisy), targets
+
+    order = tf.data.Dataset.range(count).shuffle(count, seed=seed, reshuffle_each_iteration=True)
+    blocks = order.repeat().batch(batch_size).batch(block).enumerate()
+    return blocks.map(corrupt).prefetch(1)
+
+
+class BlockTraining(keras.Model):
+    """Fits `autoencoder` a block of batches at a time, each block one XLA-compiled program.
+
+    Keras launches one compiled program per batch; for models this small the launch costs
+    about as much as the arithmetic. A block of batches per launch trains the same steps,
+    batch after batch, in the same order. XLA is asked for here, not through `compile`,
+    because Keras turns `jit_compile` off whenever op determinism is on, while every op of
+    these models has a deterministic CPU kernel under XLA (a test checks bit-identical reruns).
+    """
+
+    def __init__(self, autoencoder, **kwargs):
+        super().__init__(**kwargs)
+        self.autoencoder = autoencoder
+
+    def call(self, inputs, training=False):
+        return self.autoencoder(inputs, training=training)
+
+    @tf.function(jit_compile=True)
+    def train_step(self, data):
+        noisy, clean = data
+        for step in tf.range(tf.shape(noisy)[0]):
+            keras.Model.train_step(self, (noisy[step], clean[step]))
+        return {metric.name: metric.result() for metric in self.metrics}
 
 
 class CostLog(keras.callbacks.Callback):
@@ -43,28 +90,31 @@ class CostLog(keras.callbacks.Callback):
 
 
 def train_autoencoder(
-    clean, validation, *, encoder, initializer, learning_rate, batch_size, epochs,
+    images, validation, *, encoder, initializer, learning_rate, batch_size, epochs,
     noise_level, clip, seed, stored_noisy=None, name="autoencoder", callbacks=(),
 ):
-    """Build and fit one autoencoder; `validation` is (noisy, clean). Returns the trained model.
+    """Build and fit one autoencoder on uint8 `images`; `validation` is (noisy, clean) in [0, 1].
+
+    Returns the model and its history.
 
     Seeds Keras, NumPy and Python from `seed` and turns on TensorFlow's op determinism, so the
     same arguments on the same machine give the same weights, bit for bit.
     """
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
-    model = compile_autoencoder(build_autoencoder(encoder, initializer, name=name), learning_rate)
-    batches = noisy_batches(
-        clean, batch_size, noise_level, noise.rng(seed, "training_batches"), clip, noisy=stored_noisy
-    )
-    model.fit(
-        batches,
-        steps_per_epoch=math.ceil(len(clean) / batch_size),
+    model = build_autoencoder(encoder, initializer, name=name)
+    batches = len(images) // batch_size
+    block = batches_per_block(batches)
+    trainer = BlockTraining(model, name=f"{model.name}_training")
+    compile_autoencoder(trainer, learning_rate)
+    history = trainer.fit(
+        training_blocks(images, batch_size, noise_level, seed, clip, stored_noisy, block),
+        steps_per_epoch=math.ceil(batches / block),
         epochs=epochs,
-        shuffle=False,  # the batches come shuffled already
         validation_data=validation,
-        validation_batch_size=batch_size,
+        validation_batch_size=1000,  # forward passes only: the cost is the mean over all images either way
+        shuffle=False,  # the blocks come shuffled already
         callbacks=list(callbacks),
         verbose=0,
     )
-    return model
+    return model, history.history

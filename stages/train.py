@@ -44,14 +44,14 @@ def read_params(name):
 
 
 def load_training_data(stored_noise):
-    """Clean training images, the (noisy, clean) validation split, and the stored noisy copy if asked."""
-    clean = noise.to_unit(load_arrays(PREPARED / "train.npz")["images"])
+    """The uint8 training images, the (noisy, clean) validation split, and the stored noisy copy if asked."""
+    images = load_arrays(PREPARED / "train.npz")["images"]
     validation = (
         load_arrays(NOISY / "validation.npz")["images"].astype("float32"),
         noise.to_unit(load_arrays(PREPARED / "validation.npz")["images"]),
     )
     stored = load_arrays(NOISY / "train.npz")["images"].astype("float32") if stored_noise else None
-    return clean, validation, stored
+    return images, validation, stored
 
 
 def main():
@@ -63,11 +63,17 @@ def main():
     except p.ParamError as error:
         sys.exit(f"train: {error}")
 
-    clean, validation, config["stored_noisy"] = load_training_data(config.pop("stored_noise"))
+    images, validation, config["stored_noisy"] = load_training_data(config.pop("stored_noise"))
+    if len(images) % config["batch_size"]:
+        # Every batch full, as in the reference: no short batch at the end of an epoch.
+        sys.exit(
+            f"train: params.yaml: `train.batch_size` = {config['batch_size']} is invalid: expected a divisor "
+            f"of the {len(images)} training images (`prepare.train_size`)"
+        )
 
-    print(f"train {name}: {len(clean)} images, {config['epochs']} epochs, encoder {config['encoder']}")
+    print(f"train {name}: {len(images)} images, {config['epochs']} epochs, encoder {config['encoder']}")
     with Live(f"dvclive/{name}", dvcyaml=False, save_dvc_exp=False) as live:
-        model = train_autoencoder(clean, validation, name=name, callbacks=[CostLog(live)], **config)
+        model, _ = train_autoencoder(images, validation, name=name, callbacks=[CostLog(live)], **config)
     with atomic_path(f"models/{name}.keras") as tmp:
         save_model(model, tmp)
 

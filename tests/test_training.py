@@ -1,8 +1,11 @@
+import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from dae import noise
-from dae.training import CostLog, noisy_batches, train_autoencoder
+from dae.models import build_autoencoder, compile_autoencoder
+from dae.training import BlockTraining, CostLog, batches_per_block, train_autoencoder, training_blocks
 
 
 def digits(count, seed=0):
@@ -16,29 +19,82 @@ def digits(count, seed=0):
     return images.reshape(count, 784)
 
 
-def test_batches_cover_every_image_once_an_epoch_with_fresh_noise():
-    clean = digits(250)
-    batches = noisy_batches(clean, 100, 0.6, noise.rng(0, "training_batches"))
-    epochs = [[next(batches) for _ in range(3)] for _ in range(2)]
-    for epoch in epochs:
-        assert [len(targets) for _, targets in epoch] == [100, 100, 50]
-        seen = np.concatenate([targets for _, targets in epoch])
-        np.testing.assert_array_equal(np.sort(seen, axis=0), np.sort(clean, axis=0))
-    noise_1 = np.concatenate([inputs - targets for inputs, targets in epochs[0]])
-    noise_2 = np.concatenate([inputs - targets for inputs, targets in epochs[1]])
-    assert abs(noise_1.std() - 0.6) < 0.01
-    assert not np.allclose(np.sort(noise_1.ravel()), np.sort(noise_2.ravel()))
+def digit_bytes(count, seed=0):
+    """`digits` as the uint8 images the training stage reads."""
+    return np.round(digits(count, seed) * 255).astype(np.uint8).reshape(count, 28, 28)
+
+
+def take_blocks(stream, count):
+    return [tuple(part.numpy() for part in block) for block in stream.take(count)]
+
+
+def test_blocks_cover_every_image_once_an_epoch_with_fresh_noise():
+    images = digit_bytes(300)
+    clean = noise.to_unit(images)
+    # 300 images, batches of 50: 6 batches an epoch, in blocks of 3.
+    blocks = take_blocks(training_blocks(images, 50, 0.6, seed=0, block=3), 4)
+    assert [noisy.shape for noisy, _ in blocks] == [(3, 50, 784)] * 4
+    epochs = [np.concatenate([targets.reshape(-1, 784) for _, targets in blocks[i : i + 2]]) for i in (0, 2)]
+    for seen in epochs:  # every image once, converted exactly as noise.to_unit does
+        np.testing.assert_array_equal(np.unique(seen, axis=0), np.unique(clean, axis=0))
+        assert len(seen) == len(clean)
+    assert not np.array_equal(epochs[0], epochs[1])  # a new order every epoch
+    noise_1, noise_2 = (np.concatenate([(n - t).ravel() for n, t in blocks[i : i + 2]]) for i in (0, 2))
+    assert abs(noise_1.std() - 0.6) < 0.01 and abs(noise_1.mean()) < 0.01
+    assert not np.allclose(noise_1, noise_2)
+    # The same seed gives the same stream; another seed another one.
+    again = take_blocks(training_blocks(images, 50, 0.6, seed=0, block=3), 4)
+    for (a_noisy, a_clean), (b_noisy, b_clean) in zip(blocks, again):
+        np.testing.assert_array_equal(a_noisy, b_noisy)
+        np.testing.assert_array_equal(a_clean, b_clean)
+    other = take_blocks(training_blocks(images, 50, 0.6, seed=1, block=3), 1)
+    assert not np.array_equal(other[0][0], blocks[0][0])
+
+
+def test_clipped_noise_stays_in_the_unit_interval():
+    noisy, _ = take_blocks(training_blocks(digit_bytes(100), 50, 0.6, seed=0, clip=True), 1)[0]
+    assert noisy.min() == 0.0 and noisy.max() == 1.0
 
 
 def test_stored_noise_is_reused_instead_of_drawn():
-    clean = digits(20)
-    stored = clean + 1.0
-    inputs, targets = next(noisy_batches(clean, 20, 0.6, noise.rng(0, "training_batches"), noisy=stored))
-    np.testing.assert_array_equal(inputs, targets + 1.0)
+    images = digit_bytes(20)
+    stored = noise.to_unit(images) + 1.0
+    noisy, targets = take_blocks(training_blocks(images, 20, 0.6, seed=0, stored_noisy=stored), 1)[0]
+    np.testing.assert_array_equal(noisy, targets + 1.0)
+
+
+def test_blocks_never_straddle_an_epoch():
+    assert batches_per_block(550) == 55
+    assert batches_per_block(6) == 6 and batches_per_block(7) == 7 and batches_per_block(67) == 1
+    with pytest.raises(ValueError, match="250 images do not split into blocks of 1 batches of 100"):
+        training_blocks(digit_bytes(250), 100, 0.6, seed=0)
+
+
+def test_one_training_step_gives_the_weights_of_a_plain_keras_step():
+    """Block training computes what Keras's own fit computes, batch for batch."""
+    keras.utils.set_random_seed(0)
+    model = build_autoencoder([32, 16])
+    initial = model.get_weights()
+    clean = digits(50)
+    noisy = noise.add_noise(clean, 0.6, noise.rng(0, "train"))
+    plain = compile_autoencoder(keras.models.clone_model(model), 0.01)
+    plain.set_weights(initial)
+    plain.train_on_batch(noisy, clean)
+    for _ in range(2):  # two steps: Adam's moments of the first step feed the second
+        plain.train_on_batch(noisy[::-1], clean[::-1])
+    blocks = compile_autoencoder(BlockTraining(model), 0.01)
+    blocks.fit(
+        tf.data.Dataset.from_tensors((np.stack([noisy, noisy[::-1], noisy[::-1]]), np.stack([clean, clean[::-1], clean[::-1]]))),
+        shuffle=False,
+        verbose=0,
+    )
+    for ours, keras_own in zip(model.get_weights(), plain.get_weights()):
+        np.testing.assert_allclose(ours, keras_own, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(model.get_weights()[0], initial[0])
 
 
 def short_run(seed=0, epochs=3, **overrides):
-    clean = digits(300)
+    images = digit_bytes(300)
     validation_clean = digits(100, seed=1)
     validation = (noise.add_noise(validation_clean, 0.6, noise.rng(0, "validation")), validation_clean)
     settings = dict(
@@ -47,8 +103,7 @@ def short_run(seed=0, epochs=3, **overrides):
     )
     settings.update(overrides)
     log = CostLog()
-    model = train_autoencoder(clean, validation, callbacks=[log], **settings)
-    return model, model.history.history
+    return train_autoencoder(images, validation, callbacks=[log], **settings)
 
 
 def test_short_training_lowers_the_cost(capsys):
