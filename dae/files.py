@@ -1,6 +1,7 @@
 """Writing outputs so that a failed or interrupted stage never leaves a half-written file."""
 
 import contextlib
+import csv
 import os
 import tempfile
 from pathlib import Path
@@ -41,3 +42,11 @@ def load_arrays(path):
     """Read every array of an `.npz` into a dict; refuse pickled objects."""
     with np.load(path, allow_pickle=False) as npz:
         return {name: npz[name] for name in npz.files}
+
+
+def save_csv(path, rows):
+    """Write a list of dicts with the same keys as a CSV file with a header row, atomically."""
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)

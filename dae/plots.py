@@ -45,6 +45,21 @@ def read_curve(tsv_path):
     return [int(row["step"]) for row in rows], [float(row[value_column]) for row in rows]
 
 
+def curve_rows(histories):
+    """The cost curves of `cost_curves` as one long table: a row per model, split and epoch.
+
+    One file holds every model, so the interactive chart of `dvc plots show` follows the
+    models of params.yaml, each in its own colour, with no edit to dvc.yaml.
+    """
+    names = {"train": "training", "val": "validation"}
+    return [
+        {"model": model, "split": names[split], "epoch": epoch, "cost": cost}
+        for model, curves in histories.items()
+        for split, (epochs, costs) in curves.items()
+        for epoch, cost in zip(epochs, costs)
+    ]
+
+
 def cost_curves(histories):
     """`histories` maps a model to {"train": (epochs, costs), "val": (epochs, costs)}."""
     figure, ax = plt.subplots(figsize=(7, 4.5))

@@ -10,7 +10,7 @@ import tensorflow as tf
 from dae import noise
 from dae import params as p
 from dae import plots
-from dae.files import atomic_path, load_arrays
+from dae.files import atomic_path, load_arrays, save_csv
 from dae.metrics import image_quality
 
 PREPARED = Path("data/prepared")
@@ -43,8 +43,6 @@ def main():
     # The noisy input itself is the do-nothing baseline every model must beat.
     metrics = {"noisy_input": image_quality(noisy, clean)}
     metrics.update({name: image_quality(images, clean) for name, images in reconstructions.items()})
-    with atomic_path(REPORTS / "test_metrics.json") as tmp:
-        tmp.write_text(json.dumps(metrics, indent=2) + "\n")
     for name, scores in metrics.items():
         print(f"evaluate {name}: cost {scores['cost']:.6f}  psnr {scores['psnr']:.2f} dB  ssim {scores['ssim']:.4f}")
 
@@ -61,6 +59,10 @@ def main():
         for name in model_names
     }
     plots.save_figure(plots.cost_curves(curves), REPORTS / "cost_curves.png", dpi)
+    save_csv(REPORTS / "cost_curves.csv", plots.curve_rows(curves))
+    # Metrics last (DVC removes the old outputs first): a run whose figures fail leaves no metrics.
+    with atomic_path(REPORTS / "test_metrics.json") as tmp:
+        tmp.write_text(json.dumps(metrics, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """End to end: the real `dvc` CLI and TensorFlow on a tiny configuration, in a throwaway git repo."""
 
+import csv
 import json
 import os
 import shutil
@@ -129,14 +130,23 @@ def test_lock_check_passes_on_a_fresh_clone_and_catches_stale_code(repo, tmp_pat
     assert "train@deep: params params.yaml `train`: modified" in stale.stderr
 
 
-def test_plots_show_draws_the_cost_curves_and_the_digit_grid(repo, tmp_path):
-    dvc(repo, "plots", "show", "--out", str(tmp_path / "plots"))
-    page = (tmp_path / "plots/index.html").read_text()
-    assert "Training and validation cost per epoch" in page
-    # one line per model and split, named by the dvclive file (DVC drops the common "dvclive/")
-    for name in ("shallow/plots/metrics/train/cost.tsv", "deep/plots/metrics/val/cost.tsv"):
-        assert f'"filename": "{name}"' in page
-    assert "digits.png" in page and "cost_curves.png" in page
+def test_plots_show_draws_each_figure_once_with_a_colour_per_model(repo, tmp_path):
+    shown = json.loads(dvc(repo, "plots", "show", "--json").stdout)["data"]
+    assert sorted(shown) == ["reports/cost_curves.csv", "reports/cost_curves.png", "reports/digits.png"]
+    (chart,) = shown["reports/cost_curves.csv"]
+    spec = chart["content"]
+    assert spec["encoding"]["color"]["field"] == "series" and spec["encoding"]["strokeDash"]["field"] == "split"
+    assert spec["title"] == "Training and validation cost per epoch"
+    # The data behind the chart names the models of params.yaml, each with both splits.
+    rows = list(csv.DictReader((repo / "reports/cost_curves.csv").open()))
+    assert sorted({(r["model"], r["split"]) for r in rows}) == [
+        (model, split) for model in sorted(yaml.safe_load((repo / "params.yaml").read_text())["models"])
+        for split in ("training", "validation")
+    ]
+    page = tmp_path / "page"
+    dvc(repo, "plots", "show", "--out", str(page))
+    html = (page / "index.html").read_text()
+    assert html.count("<img") == 2  # the two PNG figures, once each
 
 
 def test_evaluation_changes_rerun_only_evaluate(repo):
@@ -177,6 +187,23 @@ def test_exp_run_with_another_noise_level(repo):
     for stage in ("noise", "train@shallow", "train@deep", "evaluate"):
         assert f"Stage '{stage}' is cached - skipping run" in again
     assert metrics(repo)["deep"]["cost"] == diff["deep.cost"]["new"]
+
+
+def test_push_then_pull_in_a_second_clone_retrains_nothing(repo, tmp_path):
+    restore(repo)  # the committed results, which a clone checks out
+    remote = tmp_path / "remote"
+    dvc(repo, "remote", "add", "--local", "-d", "storage", str(remote))
+    dvc(repo, "push")
+    clone = tmp_path / "clone"
+    run(tmp_path, "git", "clone", "-q", str(repo), str(clone))
+    dvc(clone, "remote", "add", "--local", "-d", "storage", str(remote))
+    dvc(clone, "pull")
+    for name in yaml.safe_load((clone / "params.yaml").read_text())["models"]:
+        assert (clone / f"models/{name}.keras").read_bytes() == (repo / f"models/{name}.keras").read_bytes()
+        assert (clone / f"dvclive/{name}/plots/metrics/train/cost.tsv").is_file()
+    assert "Data and pipelines are up to date." in dvc(clone, "status").stdout
+    again = dvc(clone, "repro")
+    assert ran(again.stdout) == set() and "Data and pipelines are up to date." in again.stdout
 
 
 def test_fetch_refuses_a_corrupt_mirror_and_keeps_nothing(tmp_path, mnist_mirror):

@@ -33,3 +33,17 @@ def test_cost_curves_from_dvclive_histories(tmp_path):
     first = (tmp_path / "curves.png").read_bytes()
     plots.save_figure(plots.cost_curves(curves), tmp_path / "curves.png", dpi=50)
     assert (tmp_path / "curves.png").read_bytes() == first  # no timestamp in the file
+
+
+def test_curve_rows_hold_every_model_split_and_epoch():
+    curves = {
+        "a": {"train": ([1, 2], [0.5, 0.4]), "val": ([1, 2], [0.45, 0.41])},
+        "b": {"train": ([1], [0.3]), "val": ([1], [0.35])},
+    }
+    rows = plots.curve_rows(curves)
+    assert rows[0] == {"model": "a", "split": "training", "epoch": 1, "cost": 0.5}
+    assert [(r["model"], r["split"], r["epoch"]) for r in rows] == [
+        ("a", "training", 1), ("a", "training", 2), ("a", "validation", 1), ("a", "validation", 2),
+        ("b", "training", 1), ("b", "validation", 1),
+    ]
+    assert [r["cost"] for r in rows] == [0.5, 0.4, 0.45, 0.41, 0.3, 0.35]
