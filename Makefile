@@ -1,11 +1,15 @@
-# The two commands of the README. Each creates .venv from requirements.txt when it is missing
-# (or when requirements.txt changed), then runs; a second run installs nothing.
+# The two commands of the README. Each creates .venv from requirements.lock when it is missing
+# (or when the lock changed), then runs; a second run installs nothing.
+#   make repro GPU=1    on Linux x86-64 with an NVIDIA GPU: TensorFlow's CUDA build instead of the CPU one
+#   make repro PYTHON=python3.12    choose the Python that creates .venv
 VENV := .venv
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
+GPU ?=
+TENSORFLOW_VERSION := $(shell sed -n 's/^tensorflow==\([0-9.]*\).*/\1/p' requirements.txt)
 # The stages run `python`, so the environment's bin must come first for dvc and its stages.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: repro test
+.PHONY: repro test lock
 
 repro: $(VENV)/.installed
 	dvc repro
@@ -13,7 +17,16 @@ repro: $(VENV)/.installed
 test: $(VENV)/.installed
 	pytest
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.lock
+	@$(PYTHON) tools/check_python.py
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --disable-pip-version-check -r requirements.txt
+	$(VENV)/bin/python -m pip install --disable-pip-version-check -r requirements.lock
+ifeq ($(GPU),1)
+	$(VENV)/bin/python -m pip uninstall --yes tensorflow-cpu
+	$(VENV)/bin/python -m pip install --disable-pip-version-check "tensorflow[and-cuda]==$(TENSORFLOW_VERSION)"
+endif
 	touch $@
+
+# Regenerate the lock after editing requirements.txt.
+lock: $(VENV)/.installed
+	uv pip compile --universal --generate-hashes --python-version 3.11 requirements.txt -o requirements.lock

@@ -1,0 +1,120 @@
+"""The environment is the locked one, and the requirements install on every supported platform."""
+
+import concurrent.futures
+import importlib.metadata
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from tests.conftest import PROJECT
+
+# Target triples as uv names them, for the platforms the README promises.
+PLATFORMS = ["x86_64-manylinux_2_28", "aarch64-manylinux_2_28", "aarch64-apple-darwin", "x86_64-pc-windows-msvc"]
+PYTHONS = ["3.11", "3.12"]
+
+
+def locked_for_this_machine(path=PROJECT / "requirements.lock"):
+    """{name: version} of the lock's pins whose environment markers hold here."""
+    pins = {}
+    for line in path.read_text().replace("\\\n", " ").splitlines():
+        line = line.split(" --hash")[0].strip()
+        if not line or line.startswith(("#", "-")):
+            continue
+        requirement = Requirement(line)
+        if requirement.marker is None or requirement.marker.evaluate():
+            (specifier,) = requirement.specifier
+            pins[canonicalize_name(requirement.name)] = specifier.version
+    return pins
+
+
+def test_the_environment_holds_exactly_the_locked_versions():
+    installed = {canonicalize_name(d.metadata["Name"]): d.version for d in importlib.metadata.distributions()}
+    locked = locked_for_this_machine()
+    assert {name: installed.get(name) for name in locked} == locked
+    # pip itself comes with the environment; anything else unlocked was installed by hand.
+    assert sorted(set(installed) - set(locked) - {"pip"}) == []
+
+
+def index_reachable():
+    url = os.environ.get("UV_DEFAULT_INDEX", "https://pypi.org/simple/").rstrip("/") + "/pip/"
+    try:
+        with urllib.request.urlopen(url, timeout=15):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def uv():
+    found = shutil.which("uv", path=os.path.dirname(sys.executable)) or shutil.which("uv")
+    assert found, "uv is pinned in requirements.txt; reinstall the environment"
+    if not index_reachable():
+        pytest.skip("the package index cannot be reached, so the requirements cannot be resolved")
+    return found
+
+
+def compile_for(uv, requirements, platform, python):
+    return subprocess.run(
+        [uv, "pip", "compile", "--quiet", "--no-header", "--python-platform", platform, "--python-version", python,
+         "--output-file", os.devnull, requirements],
+        cwd=PROJECT, capture_output=True, text=True, timeout=300,
+    )
+
+
+TARGETS = [(r, platform, python) for r in ("requirements.txt", "requirements.lock") for platform in PLATFORMS for python in PYTHONS]
+
+
+@pytest.fixture(scope="module")
+def resolutions(uv):
+    # Each resolution mostly waits on the index, so they run side by side.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        return dict(zip(TARGETS, pool.map(lambda target: compile_for(uv, *target), TARGETS)))
+
+
+@pytest.mark.parametrize("requirements, platform, python", TARGETS)
+def test_requirements_resolve_for_every_supported_platform(resolutions, requirements, platform, python):
+    """uv evaluates the markers for the target platform and fails on any pin without a wheel for it."""
+    result = resolutions[requirements, platform, python]
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_pin_without_a_wheel_fails_resolution(uv, tmp_path):
+    """The check can fail: tensorflow-cpu alone has no wheel for macOS on Apple Silicon."""
+    (tmp_path / "requirements.txt").write_text("tensorflow-cpu==2.21.0\n")
+    result = compile_for(uv, str(tmp_path / "requirements.txt"), "aarch64-apple-darwin", "3.11")
+    assert result.returncode != 0
+    assert "tensorflow-cpu==2.21.0 has no wheels with a matching platform tag" in " ".join(result.stderr.split())
+
+
+def python_reporting_3_9(folder):
+    """A stand-in for an unsupported Python: the real one, saying it is 3.9."""
+    stand_in = folder / "python3.9"
+    stand_in.write_text(
+        "#!/bin/sh\n"
+        f'exec "{sys.executable}" -c "import sys; sys.version_info = (3, 9, 18, \'final\', 0); '
+        'sys.argv = sys.argv[1:]; exec(open(sys.argv[0]).read())" "$@"\n'
+    )
+    stand_in.chmod(0o755)
+    return stand_in
+
+
+def test_make_stops_on_an_unsupported_python_with_one_line(tmp_path):
+    pythons = [python_reporting_3_9(tmp_path)]
+    real = shutil.which("python3.9", path=os.path.expanduser("~/.pyenv/versions/3.9.18/bin"))
+    pythons += [real] if real else []
+    for python in pythons:
+        venv = tmp_path / f"venv-{len(pythons)}"
+        result = subprocess.run(
+            ["make", f"PYTHON={python}", f"VENV={venv}", f"{venv}/.installed"],
+            cwd=PROJECT, capture_output=True, text=True, timeout=60,
+        )
+        assert result.returncode != 0
+        (line,) = [line for line in result.stderr.splitlines() if not line.startswith("make")]
+        assert line.startswith("Python 3.9 found (") and "this project supports Python 3.11 and 3.12" in line
+        assert not venv.exists()  # stopped before creating anything
