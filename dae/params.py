@@ -1,5 +1,6 @@
 """Reading `params.yaml` and checking each value before a stage does any work."""
 
+import math
 import numbers
 from pathlib import Path
 
@@ -53,8 +54,8 @@ def integer(params, key, low=None, high=None):
 
 def number(params, key, low=None, high=None, low_open=False):
     value = get(params, key)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value:
-        raise _invalid(key, value, "a number")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise _invalid(key, value, "a finite number")
     _check_range(key, value, "a number", low, high, low_open)
     return float(value)
 
@@ -82,3 +83,11 @@ def layer_sizes(params, key):
     ):
         raise _invalid(key, value, "a non-empty list of positive integers, e.g. [256, 128]")
     return value
+
+
+# NumPy's and Keras's seeds are unsigned 32-bit integers.
+MAX_SEED = 2**32 - 1
+
+
+def seed(params, key="seed"):
+    return integer(params, key, low=0, high=MAX_SEED)

@@ -1,6 +1,7 @@
 """evaluate: score every model on the noisy test set and draw the figures."""
 
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -43,6 +44,9 @@ def main():
     # The noisy input itself is the do-nothing baseline every model must beat.
     metrics = {"noisy_input": image_quality(noisy, clean)}
     metrics.update({name: image_quality(images, clean) for name, images in reconstructions.items()})
+    broken = [f"{name}.{key}" for name, scores in metrics.items() for key, value in scores.items() if not math.isfinite(value)]
+    if broken:
+        sys.exit(f"evaluate: non-finite metrics {', '.join(broken)}: nothing written")
     for name, scores in metrics.items():
         print(f"evaluate {name}: cost {scores['cost']:.6f}  psnr {scores['psnr']:.2f} dB  ssim {scores['ssim']:.4f}")
 

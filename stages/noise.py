@@ -16,7 +16,7 @@ OUT = Path("data/noisy")
 def main():
     try:
         params = p.load_params()
-        seed = p.integer(params, "seed", low=0)
+        seed = p.seed(params)
         noise_level = p.number(params, "noise_level", low=0)
         clip = p.boolean(params, "noise.clip")
         # Training draws fresh noise for every batch; a stored noisy training set is only read

@@ -1,9 +1,11 @@
 """train <model>: fit one autoencoder of params.yaml `models` to denoise the training split."""
 
+import math
 import sys
 from pathlib import Path
 
 import keras
+import tensorflow as tf
 from dvclive import Live
 
 from dae import noise
@@ -31,7 +33,7 @@ def read_params(name):
                 f"{REFERENCE_INITIALIZER!r} or the name of a Keras initializer, e.g. 'glorot_uniform'"
             ) from None
     return dict(
-        seed=p.integer(params, "seed", low=0),
+        seed=p.seed(params),
         noise_level=p.number(params, "noise_level", low=0),
         clip=p.boolean(params, "noise.clip"),
         encoder=p.layer_sizes(params, f"models.{name}.encoder"),
@@ -71,9 +73,15 @@ def main():
             f"of the {len(images)} training images (`prepare.train_size`)"
         )
 
-    print(f"train {name}: {len(images)} images, {config['epochs']} epochs, encoder {config['encoder']}")
+    device = (tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU"))[0].name
+    print(f"train {name}: {len(images)} images, {config['epochs']} epochs, encoder {config['encoder']}, on {device}")
     with Live(f"dvclive/{name}", dvcyaml=False, save_dvc_exp=False) as live:
-        model, _ = train_autoencoder(images, validation, name=name, callbacks=[CostLog(live)], **config)
+        callbacks = [CostLog(live), keras.callbacks.TerminateOnNaN()]
+        model, history = train_autoencoder(images, validation, name=name, callbacks=callbacks, **config)
+    costs = history["loss"] + history["val_loss"]
+    if len(history["loss"]) < config["epochs"] or not all(map(math.isfinite, costs)):
+        # Exit before saving: DVC then records no result of this run, neither in dvc.lock nor in its run cache.
+        sys.exit(f"train {name}: the cost became non-finite in epoch {len(history['loss'])}; no model saved")
     with atomic_path(f"models/{name}.keras") as tmp:
         save_model(model, tmp)
 

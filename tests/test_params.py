@@ -23,7 +23,11 @@ def test_valid_values_pass():
     "check, params, message",
     [
         (lambda d: p.number(d, "noise_level", low=0), {"noise_level": -0.1}, "`noise_level` = -0.1 is invalid: expected a number >= 0"),
-        (lambda d: p.number(d, "noise_level", low=0), {"noise_level": "0.4"}, "`noise_level` = '0.4' is invalid: expected a number"),
+        (lambda d: p.number(d, "noise_level", low=0), {"noise_level": "0.4"}, "`noise_level` = '0.4' is invalid: expected a finite number"),
+        (lambda d: p.number(d, "noise_level", low=0), {"noise_level": float("inf")}, "`noise_level` = inf is invalid: expected a finite number"),
+        (lambda d: p.number(d, "lr", low=0), {"lr": float("nan")}, "`lr` = nan is invalid: expected a finite number"),
+        (lambda d: p.seed(d), {"seed": 2**32}, "`seed` = 4294967296 is invalid: expected an integer <= 4294967295"),
+        (lambda d: p.seed(d), {"seed": -1}, "`seed` = -1 is invalid: expected an integer >= 0"),
         (lambda d: p.number(d, "lr", low=0, low_open=True), {"lr": 0}, "`lr` = 0 is invalid: expected a number > 0"),
         (lambda d: p.integer(d, "a.epochs", low=1), {"a": {"epochs": 0}}, "`a.epochs` = 0 is invalid: expected an integer >= 1"),
         (lambda d: p.integer(d, "a.epochs", low=1), {"a": {"epochs": 2.5}}, "`a.epochs` = 2.5 is invalid: expected an integer"),

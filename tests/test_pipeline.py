@@ -138,7 +138,7 @@ def test_plots_show_draws_each_figure_once_with_a_colour_per_model(repo, tmp_pat
     assert spec["encoding"]["color"]["field"] == "series" and spec["encoding"]["strokeDash"]["field"] == "split"
     assert spec["title"] == "Training and validation cost per epoch"
     # The data behind the chart names the models of params.yaml, each with both splits.
-    rows = list(csv.DictReader((repo / "reports/cost_curves.csv").open()))
+    rows = list(csv.DictReader((repo / "reports/cost_curves.csv").read_text().splitlines()))
     assert sorted({(r["model"], r["split"]) for r in rows}) == [
         (model, split) for model in sorted(yaml.safe_load((repo / "params.yaml").read_text())["models"])
         for split in ("training", "validation")

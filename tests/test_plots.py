@@ -16,7 +16,8 @@ def test_digit_grid_has_a_row_per_image_kind(tmp_path):
     assert len(figure.axes) == 40
     assert [figure.axes[10 * r].get_ylabel() for r in range(4)] == list(rows)
     plots.save_figure(figure, tmp_path / "grid.png", dpi=50)
-    assert Image.open(tmp_path / "grid.png").size == (500, 245)
+    with Image.open(tmp_path / "grid.png") as image:
+        assert image.size == (500, 245)
 
 
 def test_cost_curves_from_dvclive_histories(tmp_path):

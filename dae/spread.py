@@ -1,0 +1,98 @@
+"""The spread of metrics over runs that differ only in their seed."""
+
+import math
+import statistics
+
+
+def group_by_settings(runs, varying="seed"):
+    """Group runs whose params are equal but for `varying`.
+
+    `runs` is a list of {"name": ..., "params": {key: value}, "metrics": {key: number}}. A seed
+    that appears twice in one group is the same deterministic run (say, the workspace and the
+    experiment it came from), so it counts once. Returns [(settings, [run, ...]), ...] in the
+    order the groups first appear.
+    """
+    groups = {}
+    for run in runs:
+        settings = {key: value for key, value in run["params"].items() if key != varying}
+        key = repr(sorted(settings.items()))
+        group = groups.setdefault(key, (settings, {}))
+        group[1].setdefault(run["params"].get(varying), run)
+    return [(settings, list(by_seed.values())) for settings, by_seed in groups.values()]
+
+
+def summarise(runs):
+    """{metric: {"n", "mean", "sd", "min", "max"}} over `runs`; sd is the sample standard
+    deviation, None for a single run. Metrics missing from a run are left out for it."""
+    names = sorted({name for run in runs for name in run["metrics"]})
+    summary = {}
+    for name in names:
+        values = [run["metrics"][name] for run in runs if _is_number(run["metrics"].get(name))]
+        if not values:
+            continue
+        summary[name] = {
+            "n": len(values),
+            "mean": statistics.fmean(values),
+            "sd": statistics.stdev(values) if len(values) > 1 else None,
+            "min": min(values),
+            "max": max(values),
+        }
+    return summary
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def varying_settings(groups):
+    """The param keys whose values differ between groups: what tells the groups apart."""
+    keys = sorted({key for settings, _ in groups for key in settings})
+    return [key for key in keys if len({repr(settings.get(key)) for settings, _ in groups}) > 1]
+
+
+def runs_from_exp_show(states):
+    """Runs (see `group_by_settings`) from the JSON of `dvc exp show --json`: the committed
+    baselines and their experiments, not the workspace; failed or queued ones are left out.
+
+    A metric is named by its key in its file, or `file:key` where several files share the key
+    (each dvclive/<model>/metrics.json has a `train.cost`).
+    """
+    found = []
+
+    def visit(state):
+        data = state.get("data") or {}
+        if state.get("rev") != "workspace" and not state.get("error") and data.get("metrics"):
+            found.append((state.get("name") or state.get("rev"), data))
+        for experiment_range in state.get("experiments") or []:
+            for child in experiment_range.get("revs") or []:
+                visit(child)
+
+    for state in states:
+        visit(state)
+    files_of = {}
+    for _, data in found:
+        for path, result in data["metrics"].items():
+            for key in _flatten((result or {}).get("data") or {}):
+                files_of.setdefault(key, set()).add(path)
+    runs = []
+    for name, data in found:
+        params = {}
+        for result in data.get("params", {}).values():
+            params.update(_flatten((result or {}).get("data") or {}))
+        metrics = {
+            (key if len(files_of[key]) == 1 else f"{path}:{key}"): value
+            for path, result in data["metrics"].items()
+            for key, value in _flatten((result or {}).get("data") or {}).items()
+        }
+        runs.append({"name": name, "params": params, "metrics": metrics})
+    return runs
+
+
+def _flatten(tree, prefix=""):
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat

@@ -1,0 +1,78 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from dae.spread import group_by_settings, runs_from_exp_show, summarise
+from tests.conftest import PROJECT
+
+
+def state(rev, seed, noise_level, shallow_cost, train_cost, name=None, error=None, experiments=None):
+    """One entry of `dvc exp show --json`, as DVC 3 writes it."""
+    return {
+        "rev": rev, "name": name, "error": error, "experiments": experiments,
+        "data": {
+            "rev": rev,
+            "params": {"params.yaml": {"data": {"seed": seed, "noise_level": noise_level, "train": {"epochs": 20}}}},
+            "metrics": {
+                "reports/test_metrics.json": {"data": {"shallow": {"cost": shallow_cost}}},
+                "dvclive/shallow/metrics.json": {"data": {"train": {"cost": train_cost}}},
+                "dvclive/deep/metrics.json": {"data": {"train": {"cost": train_cost + 1}}},
+            },
+        },
+    }
+
+
+def experiments(*states):
+    return [{"revs": [s], "executor": None, "name": s["name"]} for s in states]
+
+
+EXP_SHOW = [
+    state("workspace", 0, 0.6, 0.030, 0.5),  # the same run as the baseline: not counted twice
+    state(
+        "abc1234", 0, 0.6, 0.030, 0.5, name="main",
+        experiments=experiments(
+            state("e1", 1, 0.6, 0.032, 0.7, name="seed-1"),
+            state("e2", 2, 0.6, 0.034, 0.9, name="seed-2"),
+            state("e3", 0, 0.4, 0.020, 0.3, name="lower-noise"),
+            state("e4", 3, 0.6, 0.5, 0.5, name="failed", error={"msg": "failed"}),
+        ),
+    ),
+]
+
+
+def test_groups_differ_only_in_seed_and_count_each_seed_once():
+    groups = group_by_settings(runs_from_exp_show(EXP_SHOW))
+    assert [(settings["noise_level"], sorted(r["params"]["seed"] for r in runs)) for settings, runs in groups] == [
+        (0.6, [0, 1, 2]), (0.4, [0]),
+    ]
+
+
+def test_mean_sd_min_max_against_hand_computed_values():
+    (_, runs), (_, single) = group_by_settings(runs_from_exp_show(EXP_SHOW))
+    summary = summarise(runs)
+    # 0.030, 0.032, 0.034: mean 0.032, sample sd sqrt((0.002² + 0 + 0.002²) / 2) = 0.002
+    assert summary["shallow.cost"]["mean"] == pytest.approx(0.032)
+    assert summary["shallow.cost"]["sd"] == pytest.approx(0.002)
+    assert (summary["shallow.cost"]["min"], summary["shallow.cost"]["max"]) == (0.030, 0.034)
+    # A key shared by several files is named with its file.
+    assert summary["dvclive/shallow/metrics.json:train.cost"]["mean"] == pytest.approx(0.7)
+    assert summary["dvclive/deep/metrics.json:train.cost"]["sd"] == pytest.approx(0.2)
+    assert summary["shallow.cost"]["n"] == 3
+    # A group of one: its value, and no standard deviation.
+    alone = summarise(single)["shallow.cost"]
+    assert alone == {"n": 1, "mean": 0.020, "sd": None, "min": 0.020, "max": 0.020}
+
+
+def test_command_prints_a_table_and_json(tmp_path):
+    saved = tmp_path / "exp_show.json"
+    saved.write_text(json.dumps(EXP_SHOW))
+    command = [sys.executable, "-m", "tools.spread", "--from", str(saved), "--metrics", "shallow.cost"]
+    table = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, check=True).stdout
+    assert "noise_level=0.6: 3 seeds [0, 1, 2]" in table
+    assert "shallow.cost    0.032000   0.002000   0.030000   0.034000" in table
+    assert "noise_level=0.4: 1 seeds [0]" in table and "0.020000          -" in table
+    report = json.loads(subprocess.run(command + ["--json"], cwd=PROJECT, capture_output=True, text=True, check=True).stdout)
+    assert report[0]["settings"] == {"noise_level": 0.6} and report[0]["seeds"] == [0, 1, 2]
+    assert report[0]["metrics"]["shallow.cost"]["sd"] == pytest.approx(0.002)

@@ -1,0 +1,64 @@
+"""The spread of every metric over experiments that differ only in their seed.
+
+Reads `dvc exp show --json` (the committed baseline and its experiments) and prints, for each
+group of experiments whose params are equal but for `seed`, the number of seeds and the mean,
+standard deviation, minimum and maximum of every metric. Works for any sweep: seeds crossed
+with noise levels give one group per noise level.
+
+    python -m tools.spread                 # a table
+    python -m tools.spread --json          # the same as JSON
+    python -m tools.spread --metrics cost  # only metrics whose name contains "cost"
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+
+from dae.spread import group_by_settings, runs_from_exp_show, summarise, varying_settings
+
+
+def read_experiments(path=None):
+    if path:
+        with open(path) as f:
+            return json.load(f)
+    result = subprocess.run([sys.executable, "-m", "dvc", "exp", "show", "--json"], capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"spread: `dvc exp show --json` failed:\n{result.stderr}")
+    return json.loads(result.stdout)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--metrics", default="", help="only metrics whose name contains this text")
+    parser.add_argument("--from", dest="source", help="read this saved `dvc exp show --json` output instead")
+    args = parser.parse_args(argv)
+
+    groups = group_by_settings(runs_from_exp_show(read_experiments(args.source)))
+    if not groups:
+        sys.exit("spread: no experiment with metrics: run a sweep first, e.g. `dvc exp run --queue -S 'seed=1,2,3,4'` then `dvc queue start`")
+    labels = varying_settings(groups)
+    report = []
+    for settings, runs in groups:
+        summary = {name: stats for name, stats in summarise(runs).items() if args.metrics in name}
+        report.append({
+            "settings": {key: settings.get(key) for key in labels},
+            "seeds": sorted(run["params"].get("seed") for run in runs),
+            "metrics": summary,
+        })
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    for group in report:
+        heading = ", ".join(f"{key}={value}" for key, value in group["settings"].items()) or "all experiments"
+        print(f"{heading}: {len(group['seeds'])} seeds {group['seeds']}")
+        width = max(len(name) for name in group["metrics"]) if group["metrics"] else 10
+        print(f"  {'metric':<{width}}  {'mean':>10} {'± sd':>10} {'min':>10} {'max':>10}")
+        for name, stats in group["metrics"].items():
+            sd = "-" if stats["sd"] is None else f"{stats['sd']:.6f}"
+            print(f"  {name:<{width}}  {stats['mean']:>10.6f} {sd:>10} {stats['min']:>10.6f} {stats['max']:>10.6f}")
+
+
+if __name__ == "__main__":
+    main()
