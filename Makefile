@@ -11,16 +11,21 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 .PHONY: repro test lock
 
-repro: $(VENV)/.installed
+# The stamp names the build installed, so that GPU=1 on a CPU environment installs again.
+INSTALLED := $(VENV)/.installed$(if $(filter 1,$(GPU)),-gpu,-cpu)
+
+repro: $(INSTALLED)
 	dvc repro
 
-test: $(VENV)/.installed
+test: $(INSTALLED)
 	pytest
 
-$(VENV)/.installed: requirements.lock
+$(INSTALLED): requirements.lock
+	$(if $(PYTHON),,$(error no python3 found: this project supports Python 3.11 and 3.12; name one with PYTHON=...))
 	@$(PYTHON) tools/check_python.py
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --disable-pip-version-check -r requirements.lock
+	rm -f $(VENV)/.installed-*
 ifeq ($(GPU),1)
 	$(VENV)/bin/python -m pip uninstall --yes tensorflow-cpu
 	$(VENV)/bin/python -m pip install --disable-pip-version-check "tensorflow[and-cuda]==$(TENSORFLOW_VERSION)"
@@ -28,5 +33,5 @@ endif
 	touch $@
 
 # Regenerate the lock after editing requirements.txt.
-lock: $(VENV)/.installed
+lock: $(INSTALLED)
 	uv pip compile --universal --generate-hashes --python-version 3.11 requirements.txt -o requirements.lock

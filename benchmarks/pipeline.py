@@ -60,6 +60,8 @@ def main():
     parser.add_argument("--noise-level", default="0.5", help="the experiment's noise level, one not yet run")
     parser.add_argument("--skip-experiment", action="store_true", help="leave out the cache measurement")
     args = parser.parse_args()
+    if subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, check=True).stdout.strip():
+        sys.exit("benchmark: commit or stash your changes first: it reruns stages and restores the committed results")
 
     noop = [timed(*dvc("repro"))["seconds"] for _ in range(3)]
     print(f"no-op `dvc repro`: {statistics.median(noop):.2f} s (median of {', '.join(f'{s:.2f}' for s in noop)})")

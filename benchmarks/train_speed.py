@@ -37,15 +37,15 @@ images = load_arrays(sys.argv[4])["images"]
 validation_clean = noise.to_unit(load_arrays(sys.argv[5])["images"])
 validation = (noise.add_noise(validation_clean, settings["noise_level"], noise.rng(0, "validation")), validation_clean)
 times = []
-class Clock(keras.callbacks.Callback):
+class Clock(keras.callbacks.Callback):  # the training part of an epoch, not the validation after it
     def on_epoch_begin(self, epoch, logs=None):
         self.start = time.perf_counter()
-    def on_epoch_end(self, epoch, logs=None):
+    def on_test_begin(self, logs=None):
         times.append(time.perf_counter() - self.start)
 train_autoencoder(images, validation, encoder=encoder, initializer="reference_uniform", epochs=epochs,
                   clip=False, callbacks=[Clock()], **settings)
 print(json.dumps({"epoch_s": times[1:], "images": len(images),
-                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 1024)}))
 """
 
 # The reference's loop as it was written: TensorFlow 1 graph, placeholders, Session.run with
@@ -85,12 +85,13 @@ for epoch in range(epochs):
         session.run([optimizer, cost], {x: noisy, y: targets})
     times.append(time.perf_counter() - start)
 print(json.dumps({"epoch_s": times[1:], "images": len(clean),
-                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 1024)}))
 """
 
 
 def flops_per_image(encoder):
-    """Multiply-adds of one training step per image: forward, then two backward matmuls a layer (one for the first)."""
+    """FLOPs of one training step per image: two per multiply-add of the matmuls, forward and
+    backward (two backward products a layer, one for the first, whose input needs no gradient)."""
     sizes = [784, *encoder, *reversed(encoder[:-1]), 784]
     products = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
     return 2 * (3 * sum(products) - products[0])
@@ -123,6 +124,8 @@ def main():
     parser.add_argument("--models", nargs="+", help="models of params.yaml (default: all)")
     parser.add_argument("--json", type=Path, help="also write the table as JSON to this file")
     args = parser.parse_args()
+    if args.epochs < 2:
+        parser.error("--epochs must be at least 2: the first epoch is left out")
     if not TRAIN.exists():
         sys.exit(f"benchmark: {TRAIN} is missing: run `dvc repro prepare` first")
     models = yaml.safe_load(Path("params.yaml").read_text())["models"]

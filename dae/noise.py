@@ -3,7 +3,7 @@
 import numpy as np
 
 # Independent random streams drawn from one `seed`, one for each use of noise.
-STREAMS = {"train": 0, "validation": 1, "test": 2, "training_batches": 3}
+STREAMS = {"train": 0, "validation": 1, "test": 2}
 
 
 def rng(seed, stream):

@@ -77,6 +77,8 @@ def cost_curves(histories):
 
 def save_figure(figure, path, dpi):
     # No timestamp in the PNG, so the same figure gives the same bytes on every run.
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, dpi=dpi, metadata={"Software": None})
-    plt.close(figure)
+    try:
+        with atomic_path(path) as tmp:
+            figure.savefig(tmp, dpi=dpi, metadata={"Software": None})
+    finally:
+        plt.close(figure)

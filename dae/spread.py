@@ -8,8 +8,8 @@ def group_by_settings(runs, varying="seed"):
     """Group runs whose params are equal but for `varying`.
 
     `runs` is a list of {"name": ..., "params": {key: value}, "metrics": {key: number}}. A seed
-    that appears twice in one group is the same deterministic run (say, the workspace and the
-    experiment it came from), so it counts once. Returns [(settings, [run, ...]), ...] in the
+    that appears twice in one group is the same deterministic run (say, the baseline and an
+    experiment that repeated it from DVC's run cache), so it counts once. Returns [(settings, [run, ...]), ...] in the
     order the groups first appear.
     """
     groups = {}
@@ -52,7 +52,8 @@ def varying_settings(groups):
 
 def runs_from_exp_show(states):
     """Runs (see `group_by_settings`) from the JSON of `dvc exp show --json`: the committed
-    baselines and their experiments, not the workspace; failed or queued ones are left out.
+    baselines and their finished experiments, not the workspace; failed, queued or running
+    ones are left out.
 
     A metric is named by its key in its file, or `file:key` where several files share the key
     (each dvclive/<model>/metrics.json has a `train.cost`).
@@ -64,6 +65,9 @@ def runs_from_exp_show(states):
         if state.get("rev") != "workspace" and not state.get("error") and data.get("metrics"):
             found.append((state.get("name") or state.get("rev"), data))
         for experiment_range in state.get("experiments") or []:
+            executor = experiment_range.get("executor") or {}
+            if executor.get("state", "success") != "success":
+                continue  # queued or running: its files are still the baseline's
             for child in experiment_range.get("revs") or []:
                 visit(child)
 

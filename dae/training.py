@@ -1,8 +1,7 @@
 """Training an autoencoder on noisy inputs against clean targets."""
 
-import math
-
 import keras
+import numpy as np
 import tensorflow as tf
 
 from dae.models import build_autoencoder, compile_autoencoder
@@ -23,12 +22,16 @@ def training_blocks(images, batch_size, noise_level, seed, clip=False, stored_no
     [0, 1]. They stay uint8 until then, a quarter of the memory of float32 copies.
 
     Every epoch visits the images in a new order. Noise is drawn afresh for every batch, as the
-    reference did, unless a stored noisy copy of the images is given: each block's noise comes
-    from a stateless generator keyed by (seed, block number), so the stream is the same on every
-    run, however far ahead tf.data prefetches. `batch_size` must divide the number of images, so
-    that no batch spans two epochs.
+    reference did, unless a stored noisy copy of the images is given: batch k's noise comes
+    from a stateless generator keyed by (seed, k), so the stream is the same on every run,
+    however far ahead tf.data prefetches, and whatever the block size. `batch_size` must divide
+    the number of images, so that no batch spans two epochs.
     """
     count = len(images)
+    if images.dtype != np.uint8:
+        raise ValueError(f"expected uint8 training images, got {images.dtype}")
+    if stored_noisy is not None and stored_noisy.shape != (count, 784):
+        raise ValueError(f"expected a stored noisy copy of shape ({count}, 784), got {stored_noisy.shape}")
     if count % batch_size or (count // batch_size) % block:
         raise ValueError(f"{count} images do not split into blocks of {block} batches of {batch_size}")
     images = tf.constant(images.reshape(count, -1))
@@ -37,24 +40,25 @@ def training_blocks(images, batch_size, noise_level, seed, clip=False, stored_no
     def corrupt(number, index):
         targets = tf.cast(tf.gather(images, index), tf.float32) / 255.0  # as noise.to_unit
         if stored_noisy is not None:
-            return tf.gather(stored_noisy, index), targets
+            return tf.cast(tf.gather(stored_noisy, index), tf.float32), targets
         draws = tf.random.stateless_normal(tf.shape(targets), seed=tf.stack([tf.constant(seed, tf.int64), number]))
         noisy = targets + noise_level * draws
         return (tf.clip_by_value(noisy, 0.0, 1.0) if clip else noisy), targets
 
     order = tf.data.Dataset.range(count).shuffle(count, seed=seed, reshuffle_each_iteration=True)
-    blocks = order.repeat().batch(batch_size).batch(block).enumerate()
-    return blocks.map(corrupt).prefetch(1)
+    batches = order.repeat().batch(batch_size).enumerate().map(corrupt)
+    return batches.batch(block).prefetch(1)
 
 
 class BlockTraining(keras.Model):
     """Fits `autoencoder` a block of batches at a time, each block one XLA-compiled program.
 
-    Keras launches one compiled program per batch; for models this small the launch costs
-    about as much as the arithmetic. A block of batches per launch trains the same steps,
-    batch after batch, in the same order. XLA is asked for here, not through `compile`,
-    because Keras turns `jit_compile` off whenever op determinism is on, while every op of
-    these models has a deterministic CPU kernel under XLA (a test checks bit-identical reruns).
+    Keras turns `jit_compile` off whenever op determinism is on (some XLA ops lack a
+    deterministic GPU kernel), and even with `steps_per_execution` it launches one compiled
+    program per batch, which for models this small costs a good part of the arithmetic. So the
+    loop over a block's batches is compiled here, as one program: the same steps, batch after
+    batch, in the same order (a test compares them with Keras's own), and on a CPU as
+    deterministic (a test checks bit-identical reruns).
     """
 
     def __init__(self, autoencoder, **kwargs):
@@ -69,7 +73,7 @@ class BlockTraining(keras.Model):
         noisy, clean = data
         for step in tf.range(tf.shape(noisy)[0]):
             keras.Model.train_step(self, (noisy[step], clean[step]))
-        return {metric.name: metric.result() for metric in self.metrics}
+        return self.get_metrics_result()
 
 
 class CostLog(keras.callbacks.Callback):
@@ -109,7 +113,7 @@ def train_autoencoder(
     compile_autoencoder(trainer, learning_rate)
     history = trainer.fit(
         training_blocks(images, batch_size, noise_level, seed, clip, stored_noisy, block),
-        steps_per_epoch=math.ceil(batches / block),
+        steps_per_epoch=batches // block,
         epochs=epochs,
         validation_data=validation,
         validation_batch_size=1000,  # forward passes only: the cost is the mean over all images either way

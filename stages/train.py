@@ -52,7 +52,7 @@ def load_training_data(stored_noise):
         load_arrays(NOISY / "validation.npz")["images"].astype("float32"),
         noise.to_unit(load_arrays(PREPARED / "validation.npz")["images"]),
     )
-    stored = load_arrays(NOISY / "train.npz")["images"].astype("float32") if stored_noise else None
+    stored = load_arrays(NOISY / "train.npz")["images"] if stored_noise else None  # float16, cast per batch
     return images, validation, stored
 
 
@@ -78,10 +78,11 @@ def main():
     with Live(f"dvclive/{name}", dvcyaml=False, save_dvc_exp=False) as live:
         callbacks = [CostLog(live), keras.callbacks.TerminateOnNaN()]
         model, history = train_autoencoder(images, validation, name=name, callbacks=callbacks, **config)
-    costs = history["loss"] + history["val_loss"]
-    if len(history["loss"]) < config["epochs"] or not all(map(math.isfinite, costs)):
+    finite = [math.isfinite(cost) and math.isfinite(val) for cost, val in zip(history["loss"], history["val_loss"])]
+    if len(finite) < config["epochs"] or not all(finite):
         # Exit before saving: DVC then records no result of this run, neither in dvc.lock nor in its run cache.
-        sys.exit(f"train {name}: the cost became non-finite in epoch {len(history['loss'])}; no model saved")
+        epoch = finite.index(False) + 1 if not all(finite) else len(finite)
+        sys.exit(f"train {name}: the cost became non-finite in epoch {epoch}; no model saved")
     with atomic_path(f"models/{name}.keras") as tmp:
         save_model(model, tmp)
 

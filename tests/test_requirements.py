@@ -36,9 +36,14 @@ def locked_for_this_machine(path=PROJECT / "requirements.lock"):
 def test_the_environment_holds_exactly_the_locked_versions():
     installed = {canonicalize_name(d.metadata["Name"]): d.version for d in importlib.metadata.distributions()}
     locked = locked_for_this_machine()
+    unlocked = {"pip"}  # comes with the environment
+    if "tensorflow-cpu" in locked and "tensorflow-cpu" not in installed:
+        # `make GPU=1` swaps TensorFlow's CPU build for its CUDA build and the NVIDIA libraries.
+        locked.pop("tensorflow-cpu")
+        unlocked |= {"tensorflow"} | {name for name in installed if name.startswith("nvidia-")}
     assert {name: installed.get(name) for name in locked} == locked
-    # pip itself comes with the environment; anything else unlocked was installed by hand.
-    assert sorted(set(installed) - set(locked) - {"pip"}) == []
+    # Anything else unlocked was installed by hand.
+    assert sorted(set(installed) - set(locked) - unlocked) == []
 
 
 def index_reachable():
@@ -108,10 +113,10 @@ def test_make_stops_on_an_unsupported_python_with_one_line(tmp_path):
     pythons = [python_reporting_3_9(tmp_path)]
     real = shutil.which("python3.9", path=os.path.expanduser("~/.pyenv/versions/3.9.18/bin"))
     pythons += [real] if real else []
-    for python in pythons:
-        venv = tmp_path / f"venv-{len(pythons)}"
+    for number, python in enumerate(pythons):
+        venv = tmp_path / f"venv-{number}"
         result = subprocess.run(
-            ["make", f"PYTHON={python}", f"VENV={venv}", f"{venv}/.installed"],
+            ["make", f"PYTHON={python}", f"VENV={venv}", f"{venv}/.installed-cpu"],
             cwd=PROJECT, capture_output=True, text=True, timeout=60,
         )
         assert result.returncode != 0

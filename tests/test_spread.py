@@ -24,8 +24,8 @@ def state(rev, seed, noise_level, shallow_cost, train_cost, name=None, error=Non
     }
 
 
-def experiments(*states):
-    return [{"revs": [s], "executor": None, "name": s["name"]} for s in states]
+def experiments(*states, executor=None):
+    return [{"revs": [s], "executor": executor, "name": s["name"]} for s in states]
 
 
 EXP_SHOW = [
@@ -37,21 +37,29 @@ EXP_SHOW = [
             state("e2", 2, 0.6, 0.034, 0.9, name="seed-2"),
             state("e3", 0, 0.4, 0.020, 0.3, name="lower-noise"),
             state("e4", 3, 0.6, 0.5, 0.5, name="failed", error={"msg": "failed"}),
+        ) + experiments(
+            # Running in the queue: its files are still the baseline's, so it must not count.
+            state("e5", 4, 0.6, 0.030, 0.5, name="running"), executor={"state": "running", "name": "dvc-task"},
+        ) + experiments(
+            state("e6", 5, 0.6, 0.036, 1.1, name="queued-done"), executor={"state": "success", "name": "dvc-task"},
         ),
     ),
 ]
 
 
 def test_groups_differ_only_in_seed_and_count_each_seed_once():
+    repeated = state("e7", 1, 0.6, 0.032, 0.7, name="seed-1-again")  # from the run cache: the same run
+    runs = runs_from_exp_show(EXP_SHOW) + runs_from_exp_show([repeated])
+    assert sorted(r["params"]["seed"] for r in group_by_settings(runs)[0][1]) == [0, 1, 2, 5]
     groups = group_by_settings(runs_from_exp_show(EXP_SHOW))
     assert [(settings["noise_level"], sorted(r["params"]["seed"] for r in runs)) for settings, runs in groups] == [
-        (0.6, [0, 1, 2]), (0.4, [0]),
+        (0.6, [0, 1, 2, 5]), (0.4, [0]),
     ]
 
 
 def test_mean_sd_min_max_against_hand_computed_values():
     (_, runs), (_, single) = group_by_settings(runs_from_exp_show(EXP_SHOW))
-    summary = summarise(runs)
+    summary = summarise([run for run in runs if run["params"]["seed"] != 5])
     # 0.030, 0.032, 0.034: mean 0.032, sample sd sqrt((0.002² + 0 + 0.002²) / 2) = 0.002
     assert summary["shallow.cost"]["mean"] == pytest.approx(0.032)
     assert summary["shallow.cost"]["sd"] == pytest.approx(0.002)
@@ -70,9 +78,10 @@ def test_command_prints_a_table_and_json(tmp_path):
     saved.write_text(json.dumps(EXP_SHOW))
     command = [sys.executable, "-m", "tools.spread", "--from", str(saved), "--metrics", "shallow.cost"]
     table = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, check=True).stdout
-    assert "noise_level=0.6: 3 seeds [0, 1, 2]" in table
-    assert "shallow.cost    0.032000   0.002000   0.030000   0.034000" in table
+    # 0.030, 0.032, 0.034, 0.036: mean 0.033, sample sd sqrt(0.00002 / 3) = 0.002582
+    assert "noise_level=0.6: 4 seeds [0, 1, 2, 5]" in table
+    assert "shallow.cost    0.033000   0.002582   0.030000   0.036000" in table
     assert "noise_level=0.4: 1 seeds [0]" in table and "0.020000          -" in table
     report = json.loads(subprocess.run(command + ["--json"], cwd=PROJECT, capture_output=True, text=True, check=True).stdout)
-    assert report[0]["settings"] == {"noise_level": 0.6} and report[0]["seeds"] == [0, 1, 2]
-    assert report[0]["metrics"]["shallow.cost"]["sd"] == pytest.approx(0.002)
+    assert report[0]["settings"] == {"noise_level": 0.6} and report[0]["seeds"] == [0, 1, 2, 5]
+    assert report[0]["metrics"]["shallow.cost"]["sd"] == pytest.approx((0.00002 / 3) ** 0.5)
