@@ -81,7 +81,7 @@ def first_repro(tmp_path_factory):
     first = dvc(repo, "repro")
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", "results")
-    return repo, first.stdout
+    return repo, first.stdout + first.stderr
 
 
 @pytest.fixture
@@ -103,6 +103,9 @@ def test_repro_runs_every_stage_then_nothing(first_repro):
     repo, output = first_repro
     assert ran(output) == {"fetch", "prepare", "noise", "train@shallow", "train@deep", "evaluate"}
     assert "Epoch: 1 cost: " in output
+    # Only the project's own lines: none of TensorFlow's start-up notices (stages/__init__.py).
+    assert "cpu_feature_guard" not in output and "absl::InitializeLog" not in output
+    assert "rebuild TensorFlow" not in output
     scores = metrics(repo)
     assert list(scores) == ["noisy_input", "shallow", "deep"]
     for name in ("shallow", "deep"):
