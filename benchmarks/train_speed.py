@@ -24,9 +24,17 @@ TRAIN = Path("data/prepared/train.npz")
 VALIDATION = Path("data/prepared/validation.npz")
 SETTINGS = dict(batch_size=100, learning_rate=0.01, noise_level=0.6, seed=0)
 
-# One child process per measurement; each prints a JSON line.
-OURS = """
-import json, resource, sys, time
+# One child process per measurement; each ends with this JSON line: its epoch times without
+# the first, and its peak resident memory (ru_maxrss is in bytes on macOS, KiB elsewhere).
+REPORT = """
+import json, resource, sys
+def report(times, images):
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 1024)
+    return json.dumps({"epoch_s": times[1:], "images": images, "peak_mib": peak})
+"""
+
+OURS = REPORT + """
+import json, sys, time
 import keras
 from dae import noise
 from dae.files import load_arrays
@@ -44,14 +52,13 @@ class Clock(keras.callbacks.Callback):  # the training part of an epoch, not the
         times.append(time.perf_counter() - self.start)
 train_autoencoder(images, validation, encoder=encoder, initializer="reference_uniform", epochs=epochs,
                   clip=False, callbacks=[Clock()], **settings)
-print(json.dumps({"epoch_s": times[1:], "images": len(images),
-                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 1024)}))
+print(report(times, len(images)))
 """
 
 # The reference's loop as it was written: TensorFlow 1 graph, placeholders, Session.run with
 # feed_dict, noise drawn with NumPy for every batch, Adam on the MSE, op determinism on as ours.
-REFERENCE = """
-import json, resource, sys, time
+REFERENCE = REPORT + """
+import json, sys, time
 import numpy as np
 import tensorflow as tf
 from dae import noise
@@ -84,8 +91,7 @@ for epoch in range(epochs):
         noisy = targets + settings["noise_level"] * rng.standard_normal(targets.shape)
         session.run([optimizer, cost], {x: noisy, y: targets})
     times.append(time.perf_counter() - start)
-print(json.dumps({"epoch_s": times[1:], "images": len(clean),
-                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 1024)}))
+print(report(times, len(clean)))
 """
 
 

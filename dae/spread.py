@@ -9,8 +9,8 @@ def group_by_settings(runs, varying="seed"):
 
     `runs` is a list of {"name": ..., "params": {key: value}, "metrics": {key: number}}. A seed
     that appears twice in one group is the same deterministic run (say, the baseline and an
-    experiment that repeated it from DVC's run cache), so it counts once. Returns [(settings, [run, ...]), ...] in the
-    order the groups first appear.
+    experiment that repeated it from DVC's run cache), so it counts once. Returns
+    [(settings, [run, ...]), ...] in the order the groups first appear.
     """
     groups = {}
     for run in runs:

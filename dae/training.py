@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dae.models import build_autoencoder, compile_autoencoder
+from dae.models import INPUT_SIZE, build_autoencoder, compile_autoencoder
 
 # At most this many batches are trained per compiled call (see BlockTraining).
 MAX_BATCHES_PER_BLOCK = 64
@@ -30,8 +30,8 @@ def training_blocks(images, batch_size, noise_level, seed, clip=False, stored_no
     count = len(images)
     if images.dtype != np.uint8:
         raise ValueError(f"expected uint8 training images, got {images.dtype}")
-    if stored_noisy is not None and stored_noisy.shape != (count, 784):
-        raise ValueError(f"expected a stored noisy copy of shape ({count}, 784), got {stored_noisy.shape}")
+    if stored_noisy is not None and stored_noisy.shape != (count, INPUT_SIZE):
+        raise ValueError(f"expected a stored noisy copy of shape ({count}, {INPUT_SIZE}), got {stored_noisy.shape}")
     if count % batch_size or (count // batch_size) % block:
         raise ValueError(f"{count} images do not split into blocks of {block} batches of {batch_size}")
     images = tf.constant(images.reshape(count, -1))
