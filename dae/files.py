@@ -2,8 +2,10 @@
 
 import contextlib
 import csv
+import glob
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +20,12 @@ def atomic_path(path):
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
+    prefix, suffix = f".{path.stem}.", f".tmp{path.suffix}"
+    # A killed writer (SIGKILL skips the cleanup below) leaves its temporary file: the next write
+    # of the same path removes it, so no stray file stays in a folder another stage depends on.
+    for stale in path.parent.glob(f"{glob.escape(prefix)}*{glob.escape(suffix)}"):
+        stale.unlink(missing_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=suffix)
     os.close(fd)
     tmp = Path(tmp)
     # mkstemp makes the file private (0600); give it the mode a plain open() would.
@@ -38,10 +45,61 @@ def save_arrays(path, **arrays):
         np.savez(f, **arrays)
 
 
-def load_arrays(path):
-    """Read every array of an `.npz` into a dict; refuse pickled objects."""
-    with np.load(path, allow_pickle=False) as npz:
-        return {name: npz[name] for name in npz.files}
+class DataError(ValueError):
+    """A data file that is unreadable or not what a stage expects; the message names the file."""
+
+
+class Array:
+    """What one array of an `.npz` must be: its dtype, its shape (`None` for the number of
+    images, the same in every array of the file) and, optionally, the range of its values."""
+
+    def __init__(self, dtype, shape, low=None, high=None):
+        self.dtype, self.shape, self.low, self.high = np.dtype(dtype), shape, low, high
+
+    def problem(self, array, count):
+        if array.dtype != self.dtype:
+            return f"dtype {array.dtype}, expected {self.dtype}"
+        wanted = tuple(count if size is None else size for size in self.shape)
+        if array.shape != wanted:
+            return f"shape {array.shape}, expected {wanted}"
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            return "non-finite values"
+        if array.size and self.low is not None and array.min() < self.low:
+            return f"values below {self.low}"
+        if array.size and self.high is not None and array.max() > self.high:
+            return f"values above {self.high}"
+        return None
+
+
+IMAGES = Array(np.uint8, (None, 28, 28))
+LABELS = Array(np.uint8, (None,), high=9)
+NOISY_IMAGES = Array(np.float16, (None, 28 * 28))
+
+
+def load_arrays(path, **expected):
+    """Read the arrays of an `.npz` (no pickle) into a dict, each checked against `expected`,
+    an `Array` per name, so that a file damaged or changed by hand stops the stage with its name."""
+    try:
+        # Opened here so that the file is closed even when NumPy fails to parse it.
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except (OSError, ValueError, TypeError, EOFError, zipfile.BadZipFile) as error:
+        raise DataError(f"{path}: cannot read as a .npz file of arrays: {error}") from error
+    if expected and set(arrays) != set(expected):
+        raise DataError(f"{path}: holds arrays {sorted(arrays)}, expected {sorted(expected)}")
+    count = next((len(arrays[name]) for name in expected if arrays[name].ndim), None)
+    for name, spec in expected.items():
+        problem = spec.problem(arrays[name], count)
+        if problem:
+            raise DataError(f"{path}: array `{name}` has {problem}")
+    return arrays
+
+
+def same_count(arrays):
+    """Check that the arrays, keyed by the file each came from, hold the same number of images."""
+    counts = {str(path): len(array) for path, array in arrays.items()}
+    if len(set(counts.values())) > 1:
+        raise DataError("files that must match image for image differ in length: " + ", ".join(f"{path} holds {count}" for path, count in counts.items()))
 
 
 def save_csv(path, rows):

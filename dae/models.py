@@ -6,6 +6,8 @@ import zipfile
 
 import keras
 
+from dae.files import DataError
+
 INPUT_SIZE = 28 * 28
 # Weights and biases drawn from U[-1, 1], as the reference's tf.random_uniform did.
 REFERENCE_INITIALIZER = "reference_uniform"
@@ -16,6 +18,19 @@ def _initializers(name):
         return keras.initializers.RandomUniform(-1.0, 1.0), keras.initializers.RandomUniform(-1.0, 1.0)
     # Any Keras initializer by name, with Keras's usual zero biases.
     return keras.initializers.get(name), keras.initializers.Zeros()
+
+
+def is_initializer(name):
+    """True for REFERENCE_INITIALIZER and for the name of a Keras initializer."""
+    if name == REFERENCE_INITIALIZER:
+        return True
+    if not isinstance(name, str):  # keras.initializers.get(None) returns None, not an error
+        return False
+    try:
+        keras.initializers.get(name)
+    except (ValueError, TypeError):
+        return False
+    return True
 
 
 def build_autoencoder(encoder_units, initializer=REFERENCE_INITIALIZER, name="autoencoder"):
@@ -46,6 +61,18 @@ def _stable_ids(config, ids=None):
     if isinstance(config, list):
         return [_stable_ids(item, ids) for item in config]
     return config
+
+
+def load_model(path):
+    """Load a `.keras` archive in Keras's safe mode (no code from the file runs) for inference,
+    checked to map flat images to flat images; a damaged file raises DataError naming it."""
+    try:
+        model = keras.models.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:  # Keras raises many kinds: zipfile, h5py, JSON, ValueError...
+        raise DataError(f"{path}: cannot load as a Keras model: {type(error).__name__}: {error}") from error
+    if tuple(model.input_shape) != (None, INPUT_SIZE) or tuple(model.output_shape) != (None, INPUT_SIZE):
+        raise DataError(f"{path}: model maps {model.input_shape} to {model.output_shape}, expected (None, {INPUT_SIZE}) to (None, {INPUT_SIZE})")
+    return model
 
 
 def save_model(model, path):

@@ -2,9 +2,10 @@
 
 import math
 import numbers
+import re
 from pathlib import Path
 
-import yaml
+from ruamel.yaml import YAML, YAMLError
 
 
 class ParamError(ValueError):
@@ -12,10 +13,12 @@ class ParamError(ValueError):
 
 
 def load_params(path="params.yaml"):
+    """Parse `path` as DVC does (ruamel.yaml's safe loader, YAML 1.2), so that both read the same values:
+    `1e-3` is a number and `yes` a string to both, where PyYAML's YAML 1.1 would differ."""
     path = Path(path)
     try:
-        params = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as error:
+        params = YAML(typ="safe").load(path.read_text())
+    except (OSError, YAMLError) as error:
         raise ParamError(f"{path}: cannot read parameters: {error}") from error
     if not isinstance(params, dict):
         raise ParamError(f"{path}: expected a mapping of parameters, got {type(params).__name__}")
@@ -74,15 +77,56 @@ def choice(params, key, allowed):
     return value
 
 
+# Far beyond anything that trains on MNIST on one machine; a typo such as 1000000 is caught
+# before it allocates gigabytes or runs for days.
+MAX_UNITS = 100_000
+
+
 def layer_sizes(params, key):
     value = get(params, key)
     if (
         not isinstance(value, list)
         or not value
-        or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in value)
+        or any(isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_UNITS for v in value)
     ):
-        raise _invalid(key, value, "a non-empty list of positive integers, e.g. [256, 128]")
+        raise _invalid(key, value, f"a non-empty list of integers from 1 to {MAX_UNITS}, e.g. [256, 128]")
     return value
+
+
+# The baselines' names in the metrics, beside the models'.
+BASELINE_NAMES = ("noisy_input",)
+# A model's name becomes a file name (models/<name>.keras) and part of a DVC stage name
+# (train@<name>): letters, digits, `_` and `-` only, so it cannot leave its folder.
+MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def model_names(params, key="models"):
+    """The names of the models under `key`, in order, each a safe file name and no baseline's."""
+    models = get(params, key)
+    if not isinstance(models, dict) or not models:
+        raise _invalid(key, models, "a mapping of model names to their settings, e.g. {shallow: {encoder: [256]}}")
+    for name, settings in models.items():
+        if not isinstance(name, str) or not MODEL_NAME.fullmatch(name):
+            raise ParamError(
+                f"params.yaml: model name {name!r} under `{key}` is invalid: expected 1 to 64 letters, "
+                "digits, `_` or `-`, starting with a letter or digit"
+            )
+        if name in BASELINE_NAMES:
+            raise ParamError(
+                f"params.yaml: model name {name!r} under `{key}` is invalid: it is a baseline's name in the "
+                f"metrics ({', '.join(BASELINE_NAMES)})"
+            )
+        if not isinstance(settings, dict):
+            raise _invalid(f"{key}.{name}", settings, "a mapping of the model's settings, e.g. {encoder: [256]}")
+    return list(models)
+
+
+# Ten times the pixel range: already pure noise, and far from float16's overflow in stored noise.
+MAX_NOISE_LEVEL = 10.0
+
+
+def noise_level(params, key="noise_level"):
+    return number(params, key, low=0, high=MAX_NOISE_LEVEL)
 
 
 # NumPy's and Keras's seeds are unsigned 32-bit integers.

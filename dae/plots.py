@@ -15,8 +15,8 @@ from dae.idx import IMAGE_SHAPE, NUM_CLASSES  # noqa: E402
 
 
 def one_of_each_class(labels):
-    """Index of the first image of each class 0 to 9."""
-    return [int(np.flatnonzero(labels == digit)[0]) for digit in range(NUM_CLASSES)]
+    """Index of the first image of each class 0 to 9 that `labels` holds (a small test split may lack some)."""
+    return [int(found[0]) for digit in range(NUM_CLASSES) if len(found := np.flatnonzero(labels == digit))]
 
 
 def digit_grid(rows, title):

@@ -11,35 +11,49 @@ import tensorflow as tf
 from dae import noise
 from dae import params as p
 from dae import plots
-from dae.files import atomic_path, load_arrays, save_csv
+from dae.files import IMAGES, LABELS, NOISY_IMAGES, DataError, atomic_path, load_arrays, same_count, save_csv
 from dae.metrics import image_quality
+from dae.models import load_model
 
 PREPARED = Path("data/prepared")
 NOISY = Path("data/noisy")
+MODELS = Path("models")
+HISTORIES = Path("dvclive")
 REPORTS = Path("reports")
 
 
 def main():
     try:
         params = p.load_params()
-        model_names = list(p.get(params, "models"))
-        noise_level = p.number(params, "noise_level", low=0)
+        model_names = p.model_names(params)
+        noise_level = p.noise_level(params)
         dpi = p.integer(params, "evaluate.dpi", low=20, high=600)
     except p.ParamError as error:
         sys.exit(f"evaluate: {error}")
-    paths = [Path(f"models/{name}.keras") for name in model_names]
+    paths = [MODELS / f"{name}.keras" for name in model_names]
     missing = [str(path) for path in paths if not path.exists()]
     if missing:
         sys.exit(f"evaluate: no trained model at {', '.join(missing)}: run `dvc repro` to train it")
+    # This stage depends on the whole models/ and dvclive/ folders (dvc.yaml cannot list one file per
+    # model), so anything else in them, e.g. a removed model's files, would count as its input.
+    expected = {MODELS / ".gitignore", *paths, *(HISTORIES / name for name in model_names)}
+    stray = sorted(str(path) for folder in (MODELS, HISTORIES) for path in folder.iterdir() if path not in expected)
+    if stray:
+        sys.exit(
+            f"evaluate: {', '.join(stray)} belong to no model of params.yaml `models`, yet would count as inputs "
+            "of this stage: delete them (or add their model back), then rerun"
+        )
 
     tf.config.experimental.enable_op_determinism()  # bit-identical metrics on every run
-    test = load_arrays(PREPARED / "test.npz")
-    clean = noise.to_unit(test["images"])
-    noisy = load_arrays(NOISY / "test.npz")["images"].astype("float32")
-    reconstructions = {
-        name: keras.models.load_model(path, compile=False).predict(noisy, batch_size=1000, verbose=0)
-        for name, path in zip(model_names, paths)
-    }
+    try:
+        test = load_arrays(PREPARED / "test.npz", images=IMAGES, labels=LABELS)
+        noisy = load_arrays(NOISY / "test.npz", images=NOISY_IMAGES)["images"]
+        same_count({PREPARED / "test.npz": test["images"], NOISY / "test.npz": noisy})
+        models = {name: load_model(path) for name, path in zip(model_names, paths)}
+    except DataError as error:
+        sys.exit(f"evaluate: {error}")
+    clean, noisy = noise.to_unit(test["images"]), noisy.astype("float32")
+    reconstructions = {name: model.predict(noisy, batch_size=1000, verbose=0) for name, model in models.items()}
 
     # The noisy input itself is the do-nothing baseline every model must beat.
     metrics = {"noisy_input": image_quality(noisy, clean)}
@@ -58,7 +72,7 @@ def main():
 
     curves = {
         name: {
-            split: plots.read_curve(f"dvclive/{name}/plots/metrics/{split}/cost.tsv") for split in ("train", "val")
+            split: plots.read_curve(HISTORIES / name / "plots" / "metrics" / split / "cost.tsv") for split in ("train", "val")
         }
         for name in model_names
     }

@@ -7,7 +7,7 @@ import numpy as np
 
 from dae import noise
 from dae import params as p
-from dae.files import load_arrays, save_arrays
+from dae.files import IMAGES, LABELS, DataError, load_arrays, save_arrays
 
 PREPARED = Path("data/prepared")
 OUT = Path("data/noisy")
@@ -17,7 +17,7 @@ def main():
     try:
         params = p.load_params()
         seed = p.seed(params)
-        noise_level = p.number(params, "noise_level", low=0)
+        noise_level = p.noise_level(params)
         clip = p.boolean(params, "noise.clip")
         # Training draws fresh noise for every batch; a stored noisy training set is only read
         # when asked for, so only then is it made (it is most of the noisy data's size).
@@ -26,8 +26,12 @@ def main():
         sys.exit(f"noise: {error}")
 
     splits = ("train", "validation", "test") if stored else ("validation", "test")
+    try:
+        prepared = {split: load_arrays(PREPARED / f"{split}.npz", images=IMAGES, labels=LABELS) for split in splits}
+    except DataError as error:
+        sys.exit(f"noise: {error}")
     for split in splits:
-        clean = noise.to_unit(load_arrays(PREPARED / f"{split}.npz")["images"])
+        clean = noise.to_unit(prepared.pop(split)["images"])
         noisy = noise.add_noise(clean, noise_level, noise.rng(seed, split), clip)
         # float16 halves the cache; its rounding (under 0.002 on [-4, 4]) is far below the noise.
         save_arrays(OUT / f"{split}.npz", images=noisy.astype(np.float16))

@@ -10,36 +10,36 @@ from dvclive import Live
 
 from dae import noise
 from dae import params as p
-from dae.files import atomic_path, load_arrays
-from dae.models import REFERENCE_INITIALIZER, save_model
+from dae.files import IMAGES, LABELS, NOISY_IMAGES, DataError, atomic_path, load_arrays, same_count
+from dae.models import REFERENCE_INITIALIZER, is_initializer, save_model
 from dae.training import CostLog, train_autoencoder
 
 PREPARED = Path("data/prepared")
 NOISY = Path("data/noisy")
+# A typo guard: the reference trains 20 epochs.
+MAX_EPOCHS = 10_000
 
 
 def read_params(name):
     params = p.load_params()
-    models = p.get(params, "models")
-    if not isinstance(models, dict) or name not in models:
-        raise p.ParamError(f"params.yaml: no model `{name}` under `models` (found: {', '.join(models or [])})")
+    names = p.model_names(params)
+    if name not in names:
+        raise p.ParamError(f"params.yaml: no model `{name}` under `models` (found: {', '.join(names)})")
     initializer = p.get(params, "train.initializer")
-    if initializer != REFERENCE_INITIALIZER:
-        try:
-            keras.initializers.get(initializer)
-        except (ValueError, TypeError):
-            raise p.ParamError(
-                f"params.yaml: `train.initializer` = {initializer!r} is invalid: expected "
-                f"{REFERENCE_INITIALIZER!r} or the name of a Keras initializer, e.g. 'glorot_uniform'"
-            ) from None
+    if not is_initializer(initializer):
+        raise p.ParamError(
+            f"params.yaml: `train.initializer` = {initializer!r} is invalid: expected "
+            f"{REFERENCE_INITIALIZER!r} or the name of a Keras initializer, e.g. 'glorot_uniform'"
+        )
     return dict(
         seed=p.seed(params),
-        noise_level=p.number(params, "noise_level", low=0),
+        noise_level=p.noise_level(params),
         clip=p.boolean(params, "noise.clip"),
         encoder=p.layer_sizes(params, f"models.{name}.encoder"),
-        epochs=p.integer(params, "train.epochs", low=1),
+        epochs=p.integer(params, "train.epochs", low=1, high=MAX_EPOCHS),
+        # Bounded by the training set once it is loaded: the batches must split it evenly.
         batch_size=p.integer(params, "train.batch_size", low=1),
-        learning_rate=p.number(params, "train.learning_rate", low=0, low_open=True),
+        learning_rate=p.number(params, "train.learning_rate", low=0, low_open=True, high=1),
         initializer=initializer,
         stored_noise=p.choice(params, "train.noise", ["fresh", "stored"]) == "stored",
     )
@@ -47,12 +47,15 @@ def read_params(name):
 
 def load_training_data(stored_noise):
     """The uint8 training images, the (noisy, clean) validation split, and the stored noisy copy if asked."""
-    images = load_arrays(PREPARED / "train.npz")["images"]
-    validation = (
-        load_arrays(NOISY / "validation.npz")["images"].astype("float32"),
-        noise.to_unit(load_arrays(PREPARED / "validation.npz")["images"]),
-    )
-    stored = load_arrays(NOISY / "train.npz")["images"] if stored_noise else None  # float16, cast per batch
+    images = load_arrays(PREPARED / "train.npz", images=IMAGES, labels=LABELS)["images"]
+    clean_validation = load_arrays(PREPARED / "validation.npz", images=IMAGES, labels=LABELS)["images"]
+    noisy_validation = load_arrays(NOISY / "validation.npz", images=NOISY_IMAGES)["images"]
+    same_count({PREPARED / "validation.npz": clean_validation, NOISY / "validation.npz": noisy_validation})
+    validation = noisy_validation.astype("float32"), noise.to_unit(clean_validation)
+    stored = None
+    if stored_noise:
+        stored = load_arrays(NOISY / "train.npz", images=NOISY_IMAGES)["images"]  # float16, cast per batch
+        same_count({PREPARED / "train.npz": images, NOISY / "train.npz": stored})
     return images, validation, stored
 
 
@@ -65,7 +68,10 @@ def main():
     except p.ParamError as error:
         sys.exit(f"train: {error}")
 
-    images, validation, config["stored_noisy"] = load_training_data(config.pop("stored_noise"))
+    try:
+        images, validation, config["stored_noisy"] = load_training_data(config.pop("stored_noise"))
+    except DataError as error:
+        sys.exit(f"train: {error}")
     if len(images) % config["batch_size"]:
         # Every batch full, as in the reference: no short batch at the end of an epoch.
         sys.exit(

@@ -6,7 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from dae.models import build_autoencoder, compile_autoencoder, save_model
+from dae.files import DataError
+from dae.models import REFERENCE_INITIALIZER, build_autoencoder, compile_autoencoder, is_initializer, load_model, save_model
 from tests.conftest import PROJECT
 
 
@@ -38,7 +39,8 @@ def test_keras_initializer_by_name_gets_zero_biases():
 
 SAVE = """
 import sys, keras
-from dae.models import build_autoencoder, compile_autoencoder, save_model
+from dae.files import DataError
+from dae.models import REFERENCE_INITIALIZER, build_autoencoder, compile_autoencoder, is_initializer, load_model, save_model
 from tests.conftest import PROJECT
 keras.utils.set_random_seed(0)
 save_model(compile_autoencoder(build_autoencoder([8, 4]), 0.01), sys.argv[1])
@@ -63,3 +65,35 @@ def test_saved_model_loads_back_the_same(tmp_path):
     assert [(layer.name, layer.output.shape) for layer in loaded.layers] == [
         (layer.name, layer.output.shape) for layer in model.layers
     ]
+
+
+def test_load_model_gives_back_the_saved_weights(tmp_path):
+    model = build_autoencoder([16])
+    save_model(model, tmp_path / "m.keras")
+    loaded = load_model(tmp_path / "m.keras")
+    for saved, restored in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(saved, restored)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage"])
+def test_a_damaged_model_file_names_itself(tmp_path, damage):
+    path = tmp_path / "m.keras"
+    save_model(build_autoencoder([16]), path)
+    path.write_bytes(path.read_bytes()[:1000] if damage == "truncate" else b"not a model")
+    with pytest.raises(DataError, match=f"{path}: cannot load as a Keras model"):
+        load_model(path)
+
+
+def test_a_model_of_the_wrong_shape_is_refused(tmp_path):
+    inputs = keras.Input(shape=(10,))
+    save_model(keras.Model(inputs, keras.layers.Dense(784)(inputs)), tmp_path / "m.keras")
+    with pytest.raises(DataError, match=r"m.keras: model maps \(None, 10\) to \(None, 784\), expected"):
+        load_model(tmp_path / "m.keras")
+
+
+@pytest.mark.parametrize(
+    "name, valid",
+    [(REFERENCE_INITIALIZER, True), ("glorot_uniform", True), ("he_normal", True), (None, False), ("", False), ("glorot", False), (3, False), (["zeros"], False)],
+)
+def test_is_initializer(name, valid):
+    assert is_initializer(name) is valid

@@ -1,4 +1,12 @@
+import io
+import math
+from pathlib import Path
+
 import pytest
+from dvc.utils.serialize import parse_yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
 
 from dae import params as p
 
@@ -35,8 +43,19 @@ def test_valid_values_pass():
         (lambda d: p.integer(d, "dpi", high=600), {"dpi": 601}, "`dpi` = 601 is invalid: expected an integer <= 600"),
         (lambda d: p.boolean(d, "clip"), {"clip": "yes"}, "`clip` = 'yes' is invalid: expected true or false"),
         (lambda d: p.choice(d, "noise", ["fresh", "stored"]), {"noise": "new"}, "expected one of 'fresh', 'stored'"),
-        (lambda d: p.layer_sizes(d, "encoder"), {"encoder": [256, 0]}, "expected a non-empty list of positive integers"),
-        (lambda d: p.layer_sizes(d, "encoder"), {"encoder": []}, "expected a non-empty list of positive integers"),
+        (lambda d: p.layer_sizes(d, "encoder"), {"encoder": [256, 0]}, "expected a non-empty list of integers from 1 to 100000"),
+        (lambda d: p.layer_sizes(d, "encoder"), {"encoder": []}, "expected a non-empty list of integers from 1 to 100000"),
+        (lambda d: p.layer_sizes(d, "encoder"), {"encoder": [10**6]}, "expected a non-empty list of integers from 1 to 100000"),
+        (lambda d: p.noise_level(d), {"noise_level": 11}, "`noise_level` = 11 is invalid: expected a number <= 10.0"),
+        (lambda d: p.noise_level(d), {"noise_level": -1}, "`noise_level` = -1 is invalid: expected a number >= 0"),
+        (lambda d: p.model_names(d), {"models": {}}, "`models` = {} is invalid: expected a mapping of model names"),
+        (lambda d: p.model_names(d), {"models": None}, "`models` = None is invalid: expected a mapping of model names"),
+        (lambda d: p.model_names(d), {"models": {"../up": {}}}, "model name '../up' under `models` is invalid: expected 1 to 64 letters"),
+        (lambda d: p.model_names(d), {"models": {"a b": {}}}, "model name 'a b' under `models` is invalid"),
+        (lambda d: p.model_names(d), {"models": {"a/b": {}}}, "model name 'a/b' under `models` is invalid"),
+        (lambda d: p.model_names(d), {"models": {1: {}}}, "model name 1 under `models` is invalid"),
+        (lambda d: p.model_names(d), {"models": {"noisy_input": {}}}, "model name 'noisy_input' under `models` is invalid: it is a baseline's name"),
+        (lambda d: p.model_names(d), {"models": {"deep": [256]}}, "`models.deep` = [256] is invalid: expected a mapping of the model's settings"),
         (lambda d: p.integer(d, "train.epochs"), {"train": {}}, "missing parameter `train.epochs`"),
     ],
 )
@@ -54,3 +73,98 @@ def test_load_params_refuses_a_malformed_file(tmp_path):
     bad.write_text("- just a list\n")
     with pytest.raises(p.ParamError, match="expected a mapping of parameters, got list"):
         p.load_params(bad)
+
+
+def test_model_names_keep_their_order():
+    assert p.model_names({"models": {"shallow": {}, "deep-2": {}, "x_1": {}}}) == ["shallow", "deep-2", "x_1"]
+
+
+def test_load_params_reads_yaml_as_dvc_does(tmp_path):
+    """YAML 1.2, as DVC: PyYAML (YAML 1.1) would read 1e-3 as a string and yes as true."""
+    path = tmp_path / "params.yaml"
+    text = "learning_rate: 1e-3\nclip: yes\nlevel: .inf\n"
+    path.write_text(text)
+    params = p.load_params(path)
+    assert params == {"learning_rate": 0.001, "clip": "yes", "level": math.inf}
+    assert params == parse_yaml(text, str(path))
+    assert p.number(params, "learning_rate", low=0, low_open=True) == 0.001
+    with pytest.raises(p.ParamError, match="`clip` = 'yes' is invalid: expected true or false"):
+        p.boolean(params, "clip")
+
+
+def test_the_project_params_pass_every_check():
+    params = p.load_params(Path(__file__).resolve().parents[1] / "params.yaml")
+    assert p.model_names(params)
+    assert p.noise_level(params) >= 0 and p.seed(params) >= 0
+
+
+# Property-based: whatever value a key holds, a check either returns it unchanged and within its
+# bounds, or raises a ParamError that names the key and shows the value.
+ANY_VALUE = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+def outcome(check, value):
+    try:
+        return check({"key": value}), None
+    except p.ParamError as error:
+        return None, str(error)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=ANY_VALUE | st.integers(min_value=-5, max_value=20))
+def test_integer_accepts_exactly_the_integers_in_range(value):
+    result, error = outcome(lambda d: p.integer(d, "key", low=1, high=10), value)
+    valid = type(value) is int and 1 <= value <= 10
+    if valid:
+        assert result == value and error is None
+    else:
+        assert error.startswith(f"params.yaml: `key` = {value!r} is invalid: expected an integer")
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=ANY_VALUE | st.floats(min_value=-1, max_value=12))
+def test_noise_level_accepts_exactly_finite_numbers_from_0_to_10(value):
+    result, error = outcome(lambda d: p.noise_level(d, "key"), value)
+    valid = type(value) in (int, float) and math.isfinite(value) and 0 <= value <= p.MAX_NOISE_LEVEL
+    if valid:
+        assert result == value and error is None
+    else:
+        assert error.startswith(f"params.yaml: `key` = {value!r} is invalid: expected a")
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.text(max_size=70) | st.sampled_from(["..", ".", "a/../b", "CON", "x" * 65, "noisy_input", "-a", "a.b"]))
+def test_a_model_name_is_accepted_only_as_a_plain_file_name_inside_its_folder(name):
+    result, error = outcome(lambda d: p.model_names(d, "key"), {name: {}})
+    if error is None:
+        assert result == [name]
+        # It names one file directly inside models/, and a DVC stage `train@<name>`.
+        path = Path("models") / f"{name}.keras"
+        assert path.parent == Path("models") and path.name == f"{name}.keras"
+        assert name not in p.BASELINE_NAMES and not name.startswith(("-", ".", "_"))
+        assert all(c.isascii() and (c.isalnum() or c in "_-") for c in name)
+    else:
+        assert f"model name {name!r} under `key` is invalid" in error
+
+
+FINITE_VALUE = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(params=st.dictionaries(st.text(min_size=1, max_size=6), FINITE_VALUE, min_size=1, max_size=4))
+def test_params_round_trip_through_dvcs_yaml(params, tmp_path_factory):
+    """Whatever YAML DVC reads, the stages read to the same values."""
+    stream = io.StringIO()
+    YAML().dump(params, stream)
+    text = stream.getvalue()
+    path = tmp_path_factory.mktemp("params") / "params.yaml"
+    path.write_text(text)
+    assert p.load_params(path) == parse_yaml(text, str(path))

@@ -48,3 +48,8 @@ def test_curve_rows_hold_every_model_split_and_epoch():
         ("b", "training", 1), ("b", "validation", 1),
     ]
     assert [r["cost"] for r in rows] == [0.5, 0.4, 0.45, 0.41, 0.3, 0.35]
+
+
+def test_one_of_each_class_copes_with_a_split_that_lacks_some_digits():
+    labels = np.array([7, 2, 1, 0, 4, 1])
+    assert plots.one_of_each_class(labels) == [3, 2, 1, 4, 0]
