@@ -15,12 +15,13 @@ import numpy as np
 def atomic_path(path):
     """Yield a temporary path beside `path`, renamed onto `path` only if the block succeeds.
 
-    The temporary name keeps the suffix of `path` because some writers (Keras, matplotlib)
-    choose the format from it.
+    The temporary name keeps every extension of `path` (`.keras`, `.weights.h5`) because some
+    writers (Keras, matplotlib) choose the format from it.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    prefix, suffix = f".{path.stem}.", f".tmp{path.suffix}"
+    stem, dot, extensions = path.name.partition(".")
+    prefix, suffix = f".{stem}.", f".tmp{dot}{extensions}"
     # A killed writer (SIGKILL skips the cleanup below) leaves its temporary file: the next write
     # of the same path removes it, so no stray file stays in a folder another stage depends on.
     for stale in path.parent.glob(f"{glob.escape(prefix)}*{glob.escape(suffix)}"):

@@ -1,9 +1,13 @@
 """Training an autoencoder on noisy inputs against clean targets."""
 
+import json
+from pathlib import Path
+
 import keras
 import numpy as np
 import tensorflow as tf
 
+from dae.files import atomic_path
 from dae.models import INPUT_SIZE, build_autoencoder, compile_autoencoder
 
 # At most this many batches are trained per compiled call (see BlockTraining).
@@ -15,7 +19,7 @@ def batches_per_block(batches_per_epoch, limit=MAX_BATCHES_PER_BLOCK):
     return max(k for k in range(1, min(limit, batches_per_epoch) + 1) if batches_per_epoch % k == 0)
 
 
-def training_blocks(images, batch_size, noise_level, seed, clip=False, stored_noisy=None, block=1):
+def training_blocks(images, batch_size, noise_level, seed, clip=False, stored_noisy=None, block=1, start=0):
     """An endless tf.data stream of (noisy, clean) blocks of shape [block, batch_size, 784].
 
     `images` are the uint8 training images; a batch holds them as `noise.to_unit` does, in
@@ -25,7 +29,8 @@ def training_blocks(images, batch_size, noise_level, seed, clip=False, stored_no
     reference did, unless a stored noisy copy of the images is given: batch k's noise comes
     from a stateless generator keyed by (seed, k), so the stream is the same on every run,
     however far ahead tf.data prefetches, and whatever the block size. `batch_size` must divide
-    the number of images, so that no batch spans two epochs.
+    the number of images, so that no batch spans two epochs. `start` skips that many batches
+    (before any noise is drawn): a resumed run goes on with the very batches it would have had.
     """
     count = len(images)
     if images.dtype != np.uint8:
@@ -46,7 +51,7 @@ def training_blocks(images, batch_size, noise_level, seed, clip=False, stored_no
         return (tf.clip_by_value(noisy, 0.0, 1.0) if clip else noisy), targets
 
     order = tf.data.Dataset.range(count).shuffle(count, seed=seed, reshuffle_each_iteration=True)
-    batches = order.repeat().batch(batch_size).enumerate().map(corrupt)
+    batches = order.repeat().batch(batch_size).enumerate().skip(start).map(corrupt)
     return batches.batch(block).prefetch(1)
 
 
@@ -87,19 +92,66 @@ class CostLog(keras.callbacks.Callback):
         cost, val_cost = logs["loss"], logs["val_loss"]
         print(f"Epoch: {epoch + 1} cost: {cost:.6f} val_cost: {val_cost:.6f}", flush=True)
         if self.live is not None:
-            self.live.step = epoch + 1  # steps in the plots are epochs, counted from 1
+            # Steps in the plots are epochs, counted from 1. No `next_step()`: it would rewrite
+            # the summary (metrics.json) every epoch, so a killed run would leave one that looks
+            # final; the stage writes it once, with `live.end()`, after saving the model.
+            self.live.step = epoch + 1
             self.live.log_metric("train/cost", cost)
             self.live.log_metric("val/cost", val_cost)
-            self.live.next_step()
+
+
+class EpochBackup(keras.callbacks.Callback):
+    """Keeps the state of the last finished epoch in `folder`, so that a killed run resumes there.
+
+    Like keras.callbacks.BackupAndRestore, but each epoch's files are whole or absent: the costs so
+    far, then the weights with the optimizer's state, each written to a temporary file and renamed.
+    (Keras's callback rewrites one weights file in place and records the epoch after it, so a kill
+    between the two would resume from the wrong epoch.) The files are removed when training ends.
+    """
+
+    def __init__(self, folder):
+        super().__init__()
+        self.folder = Path(folder)
+        self.history = {}
+
+    def restore(self, trainer):
+        """Load the last saved epoch into the compiled `trainer`; return the number of epochs it had done."""
+        saved = sorted(self.folder.glob("epoch-*.weights.h5"))
+        if not saved:
+            return 0
+        epoch = int(saved[-1].name.split(".")[0].removeprefix("epoch-"))
+        self.history = json.loads((self.folder / f"epoch-{epoch:05d}.json").read_text())
+        trainer.build((None, INPUT_SIZE))
+        trainer.optimizer.build(trainer.trainable_variables)  # its state (Adam's moments, step count) is in the file too
+        trainer.load_weights(saved[-1])
+        return epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(float(value))
+        stem = self.folder / f"epoch-{epoch + 1:05d}"
+        with atomic_path(stem.with_suffix(".json")) as tmp:
+            tmp.write_text(json.dumps(self.history))
+        with atomic_path(stem.with_suffix(".weights.h5")) as tmp:
+            self.model.save_weights(tmp)
+        for old in self.folder.glob("epoch-*"):
+            if not old.name.startswith(stem.name):
+                old.unlink()
+
+    def on_train_end(self, logs=None):
+        for saved in self.folder.glob("epoch-*"):
+            saved.unlink()
 
 
 def train_autoencoder(
     images, validation, *, encoder, initializer, learning_rate, batch_size, epochs,
-    noise_level, clip, seed, stored_noisy=None, name="autoencoder", callbacks=(),
+    noise_level, clip, seed, stored_noisy=None, name="autoencoder", callbacks=(), backup=None,
 ):
     """Build and fit one autoencoder on uint8 `images`; `validation` is (noisy, clean) in [0, 1].
 
-    Returns the model and its history.
+    Returns the model and its history. With `backup`, a folder kept for these very arguments,
+    training resumes after the last epoch saved there and gives the same weights as a run that
+    was never stopped; the callbacks see the saved epochs' `on_epoch_end` again first.
 
     Seeds Keras, NumPy and Python from `seed` and turns on TensorFlow's op determinism, so the
     same arguments on the same machine give the same weights, bit for bit.
@@ -111,14 +163,24 @@ def train_autoencoder(
     block = batches_per_block(batches)
     trainer = BlockTraining(model, name=f"{model.name}_training")
     compile_autoencoder(trainer, learning_rate)
+    callbacks = list(callbacks)
+    done = 0
+    if backup is not None:
+        backup = EpochBackup(backup)
+        done = backup.restore(trainer)
+        replay = keras.callbacks.CallbackList(callbacks, model=trainer)
+        for epoch in range(done):
+            replay.on_epoch_end(epoch, {key: values[epoch] for key, values in backup.history.items()})
+        callbacks.append(backup)
     history = trainer.fit(
-        training_blocks(images, batch_size, noise_level, seed, clip, stored_noisy, block),
+        training_blocks(images, batch_size, noise_level, seed, clip, stored_noisy, block, start=done * batches),
         steps_per_epoch=batches // block,
+        initial_epoch=done,
         epochs=epochs,
         validation_data=validation,
         validation_batch_size=1000,  # forward passes only: the cost is the mean over all images either way
         shuffle=False,  # the blocks come shuffled already
-        callbacks=list(callbacks),
+        callbacks=callbacks,
         verbose=0,
     )
-    return model, history.history
+    return model, (backup.history if backup is not None else history.history)

@@ -1,6 +1,10 @@
 """train <model>: fit one autoencoder of params.yaml `models` to denoise the training split."""
 
+import hashlib
+import json
 import math
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -8,7 +12,7 @@ import keras
 import tensorflow as tf
 from dvclive import Live
 
-from dae import noise
+from dae import models, noise, training
 from dae import params as p
 from dae.files import IMAGES, LABELS, NOISY_IMAGES, DataError, atomic_path, load_arrays, same_count
 from dae.models import REFERENCE_INITIALIZER, is_initializer, save_model
@@ -18,6 +22,8 @@ PREPARED = Path("data/prepared")
 NOISY = Path("data/noisy")
 # A typo guard: the reference trains 20 epochs.
 MAX_EPOCHS = 10_000
+# An interrupted run's last finished epoch, in DVC's own scratch folder (never committed or cached).
+RESUME = Path(".dvc/tmp/train-resume")
 
 
 def read_params(name):
@@ -59,6 +65,19 @@ def load_training_data(stored_noise):
     return images, validation, stored
 
 
+def backup_folder(name, config, inputs):
+    """The folder that keeps this run's finished epochs, named by everything that decides them
+    (params, input bytes, training code, library versions): a run never resumes another's state."""
+    digest = hashlib.sha256(json.dumps([config, tf.__version__, keras.__version__], sort_keys=True).encode())
+    for path in [*inputs, training.__file__, models.__file__, noise.__file__, __file__]:
+        digest.update(Path(path).read_bytes())
+    folder = RESUME / f"{name}-{digest.hexdigest()[:16]}"
+    for other in RESUME.glob(f"{name}-*"):  # states of this model's earlier settings: never resumable now
+        if other != folder:
+            shutil.rmtree(other, ignore_errors=True)
+    return folder
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: python -m stages.train <model name from params.yaml `models`>")
@@ -68,10 +87,14 @@ def main():
     except p.ParamError as error:
         sys.exit(f"train: {error}")
 
+    inputs = [PREPARED / "train.npz", PREPARED / "validation.npz", NOISY / "validation.npz"]
+    inputs += [NOISY / "train.npz"] if config["stored_noise"] else []
+    settings = dict(config)
     try:
         images, validation, config["stored_noisy"] = load_training_data(config.pop("stored_noise"))
     except DataError as error:
         sys.exit(f"train: {error}")
+    backup = backup_folder(name, settings, inputs)
     if len(images) % config["batch_size"]:
         # Every batch full, as in the reference: no short batch at the end of an epoch.
         sys.exit(
@@ -81,9 +104,13 @@ def main():
 
     device = (tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU"))[0].name
     print(f"train {name}: {len(images)} images, {config['epochs']} epochs, encoder {config['encoder']}, on {device}")
-    with Live(f"dvclive/{name}", dvcyaml=False, save_dvc_exp=False) as live:
-        callbacks = [CostLog(live), keras.callbacks.TerminateOnNaN()]
-        model, history = train_autoencoder(images, validation, name=name, callbacks=callbacks, **config)
+    if any(backup.glob("epoch-*.weights.h5")):
+        print(f"train {name}: resuming an interrupted run after its last finished epoch, kept in {backup}/")
+    # The history is written beside the backup and moved into dvclive/ only once the model is
+    # saved: a failed or killed run leaves no partial history there.
+    live = Live(str(backup / "dvclive"), dvcyaml=False, save_dvc_exp=False)
+    callbacks = [CostLog(live), keras.callbacks.TerminateOnNaN()]
+    model, history = train_autoencoder(images, validation, name=name, callbacks=callbacks, backup=backup, **config)
     finite = [math.isfinite(cost) and math.isfinite(val) for cost, val in zip(history["loss"], history["val_loss"])]
     if len(finite) < config["epochs"] or not all(finite):
         # Exit before saving: DVC then records no result of this run, neither in dvc.lock nor in its run cache.
@@ -91,6 +118,13 @@ def main():
         sys.exit(f"train {name}: the cost became non-finite in epoch {epoch}; no model saved")
     with atomic_path(f"models/{name}.keras") as tmp:
         save_model(model, tmp)
+    live.end()
+    logged = Path(f"dvclive/{name}")
+    logged.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(logged / "plots", ignore_errors=True)
+    os.replace(backup / "dvclive" / "plots", logged / "plots")
+    os.replace(backup / "dvclive" / "metrics.json", logged / "metrics.json")  # the summary last
+    shutil.rmtree(backup)
 
 
 if __name__ == "__main__":

@@ -2,82 +2,21 @@
 
 import csv
 import json
-import os
 import shutil
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
+from dae import noise
+from dae.files import load_arrays
 from tests.conftest import PROJECT
-
-# A few hundred images and one epoch: every stage runs for real, in seconds.
-TINY = {"prepare": {"validation_size": 100, "train_size": 300, "test_size": 200}, "train": {"epochs": 1}}
-
-
-def environment():
-    env = dict(os.environ)
-    # The stages run `python`: the one running the tests, with its packages.
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    env.update(
-        DVC_NO_ANALYTICS="1",
-        GIT_AUTHOR_NAME="test", GIT_AUTHOR_EMAIL="test@example.invalid",
-        GIT_COMMITTER_NAME="test", GIT_COMMITTER_EMAIL="test@example.invalid",
-    )
-    return env
-
-
-def run(repo, *command, check=True, env=None):
-    result = subprocess.run(command, cwd=repo, env=env or environment(), capture_output=True, text=True)
-    if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return result
-
-
-def dvc(repo, *args, **kwargs):
-    return run(repo, sys.executable, "-m", "dvc", *args, **kwargs)
-
-
-def ran(output):
-    """Names of the stages a `dvc repro` or `dvc exp run` actually ran."""
-    return {line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage '")}
-
-
-def set_params(repo, changes):
-    path = repo / "params.yaml"
-    params = yaml.safe_load(path.read_text())
-    for section, values in changes.items():
-        if isinstance(values, dict):
-            params[section].update(values)
-        else:
-            params[section] = values
-    path.write_text(yaml.safe_dump(params, sort_keys=False))
-
-
-def copy_project(dest):
-    """The project's files as git sees them (tracked and not ignored), without its results."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=PROJECT, capture_output=True, text=True, check=True,
-    ).stdout.split("\0")
-    for name in filter(None, listed):
-        if name == "dvc.lock" or name.startswith(("reports/", "dvclive/")) or not (PROJECT / name).is_file():
-            continue
-        (dest / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(PROJECT / name, dest / name)
-
+from tests.e2e import dvc, environment, metrics, model_names, new_repo, ran, restore, run, set_params
 
 @pytest.fixture(scope="module")
-def first_repro(tmp_path_factory):
+def first_repro(tmp_path_factory, mnist_mirror):
     """The throwaway repo after its first `dvc repro`, committed, and what that run printed."""
-    repo = tmp_path_factory.mktemp("pipeline")
-    copy_project(repo)
-    set_params(repo, TINY)
-    run(repo, "git", "init", "-q", "-b", "main")
-    run(repo, "git", "add", "-A")
-    run(repo, "git", "commit", "-qm", "tiny pipeline")
+    repo = new_repo(tmp_path_factory.mktemp("pipeline"))
     first = dvc(repo, "repro")
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", "results")
@@ -89,27 +28,24 @@ def repo(first_repro):
     return first_repro[0]
 
 
-def restore(repo):
-    """Back to the committed results, the cached outputs from DVC's cache."""
-    run(repo, "git", "checkout", "--", ".")
-    dvc(repo, "checkout", "-q")
-
-
-def metrics(repo):
-    return json.loads((repo / "reports/test_metrics.json").read_text())
-
-
 def test_repro_runs_every_stage_then_nothing(first_repro):
     repo, output = first_repro
-    assert ran(output) == {"fetch", "prepare", "noise", "train@shallow", "train@deep", "evaluate"}
+    names = model_names(repo)
+    assert ran(output) == {"fetch", "prepare", "noise", *(f"train@{name}" for name in names), "evaluate"}
     assert "Epoch: 1 cost: " in output
     # Only the project's own lines: none of TensorFlow's start-up notices (stages/__init__.py).
     assert "cpu_feature_guard" not in output and "absl::InitializeLog" not in output
     assert "rebuild TensorFlow" not in output
     scores = metrics(repo)
-    assert list(scores) == ["noisy_input", "shallow", "deep"]
-    for name in ("shallow", "deep"):
-        assert scores[name]["cost"] < scores["noisy_input"]["cost"]  # even one epoch denoises
+    assert list(scores) == ["noisy_input", *names]
+    # A model must beat predicting the mean training image whatever the input, which already
+    # beats the noisy input (0.36) and an all-black output (0.10) by far.
+    train = noise.to_unit(load_arrays(repo / "data/prepared/train.npz")["images"])
+    test = noise.to_unit(load_arrays(repo / "data/prepared/test.npz")["images"])
+    mean_image_cost = float(((test - train.mean(axis=0)) ** 2).mean())
+    assert 0.05 < mean_image_cost < scores["noisy_input"]["cost"]
+    for name in names:
+        assert scores[name]["cost"] < mean_image_cost
         assert (repo / f"models/{name}.keras").is_file()
         assert (repo / f"dvclive/{name}/metrics.json").is_file()
     for figure in ("digits.png", "cost_curves.png"):
@@ -129,8 +65,9 @@ def test_lock_check_passes_on_a_fresh_clone_and_catches_stale_code(repo, tmp_pat
     set_params(clone, {"train": {"learning_rate": 0.001}})
     stale = run(clone, *check, check=False)
     assert stale.returncode != 0
-    assert "train@shallow: deps stages/train.py: modified" in stale.stderr
-    assert "train@deep: params params.yaml `train`: modified" in stale.stderr
+    for name in model_names(clone):
+        assert f"train@{name}: deps stages/train.py: modified" in stale.stderr
+        assert f"train@{name}: params params.yaml `train`: modified" in stale.stderr
 
 
 def test_plots_show_draws_each_figure_once_with_a_colour_per_model(repo, tmp_path):
@@ -174,22 +111,25 @@ def test_invalid_param_fails_before_any_work_naming_key_and_value(repo):
 def test_exp_run_with_another_noise_level(repo):
     baseline = metrics(repo)
     result = dvc(repo, "exp", "run", "-S", "noise_level=0.4")
-    assert ran(result.stdout) == {"noise", "train@shallow", "train@deep", "evaluate"}
+    names = model_names(repo)
+    trained = {f"train@{name}" for name in names}
+    assert ran(result.stdout) == {"noise", *trained, "evaluate"}
     diff = json.loads(dvc(repo, "metrics", "diff", "--json").stdout)["reports/test_metrics.json"]
-    for key in ("shallow.cost", "deep.cost", "noisy_input.cost"):
+    for key in [f"{name}.cost" for name in ["noisy_input", *names]]:
         assert diff[key]["old"] == baseline[key.split(".")[0]]["cost"]
         assert diff[key]["new"] != diff[key]["old"]
     shown = dvc(repo, "exp", "show", "--csv").stdout
     header = shown.splitlines()[0].split(",")
-    assert {"noise_level", "shallow.cost", "deep.cost"} <= set(header)
+    assert {"noise_level", *(f"{name}.cost" for name in names)} <= set(header)
     assert any(row.split(",")[header.index("noise_level")] == "0.4" for row in shown.splitlines()[1:])
     # The same experiment again, from the baseline: every stage comes back from the run cache.
     restore(repo)
     again = dvc(repo, "exp", "run", "-S", "noise_level=0.4").stdout
     assert ran(again) == set()
-    for stage in ("noise", "train@shallow", "train@deep", "evaluate"):
+    for stage in ("noise", *trained, "evaluate"):
         assert f"Stage '{stage}' is cached - skipping run" in again
-    assert metrics(repo)["deep"]["cost"] == diff["deep.cost"]["new"]
+    for name in names:
+        assert metrics(repo)[name]["cost"] == diff[f"{name}.cost"]["new"]
 
 
 def test_push_then_pull_in_a_second_clone_retrains_nothing(repo, tmp_path):
@@ -201,7 +141,7 @@ def test_push_then_pull_in_a_second_clone_retrains_nothing(repo, tmp_path):
     run(tmp_path, "git", "clone", "-q", str(repo), str(clone))
     dvc(clone, "remote", "add", "--local", "-d", "storage", str(remote))
     dvc(clone, "pull")
-    for name in yaml.safe_load((clone / "params.yaml").read_text())["models"]:
+    for name in model_names(clone):
         assert (clone / f"models/{name}.keras").read_bytes() == (repo / f"models/{name}.keras").read_bytes()
         assert (clone / f"dvclive/{name}/plots/metrics/train/cost.tsv").is_file()
     assert "Data and pipelines are up to date." in dvc(clone, "status").stdout

@@ -117,9 +117,9 @@ def short_run(seed=0, epochs=3, **overrides):
         encoder=[32], initializer="reference_uniform", learning_rate=0.01, batch_size=50,
         epochs=epochs, noise_level=0.6, clip=False, seed=seed,
     )
+    callbacks = [CostLog(), *overrides.pop("callbacks", [])]
     settings.update(overrides)
-    log = CostLog()
-    return train_autoencoder(images, validation, callbacks=[log], **settings)
+    return train_autoencoder(images, validation, callbacks=callbacks, **settings)
 
 
 def test_short_training_lowers_the_cost(capsys):
@@ -140,3 +140,43 @@ def test_identical_runs_give_identical_weights(overrides):
         np.testing.assert_array_equal(a, b)
     other, _ = short_run(seed=1, epochs=2, **overrides)
     assert not np.array_equal(first.get_weights()[0], other.get_weights()[0])
+
+
+def test_a_stream_started_later_gives_the_same_batches():
+    images = digit_bytes(40)
+    whole = take_blocks(training_blocks(images, batch_size=10, noise_level=0.6, seed=3), 7)
+    later = take_blocks(training_blocks(images, batch_size=10, noise_level=0.6, seed=3, start=5), 2)
+    for (noisy, clean), (noisy_later, clean_later) in zip(whole[5:], later):
+        np.testing.assert_array_equal(noisy, noisy_later)
+        np.testing.assert_array_equal(clean, clean_later)
+
+
+class Interrupt(keras.callbacks.Callback):
+    """Stops training as a kill would, once `epochs` epochs have finished and been saved."""
+
+    def __init__(self, epochs):
+        super().__init__()
+        self.epochs = epochs
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epochs:
+            raise KeyboardInterrupt
+
+
+def test_an_interrupted_run_resumes_to_the_weights_of_an_uninterrupted_one(tmp_path, capsys):
+    plain, plain_history = short_run(epochs=4)
+    backed_up, history = short_run(epochs=4, backup=tmp_path / "whole")
+    assert history == plain_history and not list((tmp_path / "whole").iterdir())  # removed once done
+    for a, b in zip(plain.get_weights(), backed_up.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+    with pytest.raises(KeyboardInterrupt):
+        short_run(epochs=4, backup=tmp_path / "cut", callbacks=[Interrupt(2)])
+    assert sorted(path.name for path in (tmp_path / "cut").iterdir()) == ["epoch-00002.json", "epoch-00002.weights.h5"]
+    capsys.readouterr()
+    resumed, resumed_history = short_run(epochs=4, backup=tmp_path / "cut")
+    assert resumed_history == plain_history
+    for a, b in zip(plain.get_weights(), resumed.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    # The saved epochs are replayed to the callbacks (the cost log, dvclive), then the new ones follow.
+    assert [line.split(" cost")[0] for line in capsys.readouterr().out.splitlines()] == [f"Epoch: {k}" for k in range(1, 5)]

@@ -1,0 +1,229 @@
+"""Faults a user meets, end to end: invalid params, a non-finite cost, kills and signals in the
+middle of a stage, two runs at once. Each must end in a clear message and a state from which a
+plain `dvc repro` gives the results of a run that never failed."""
+
+import http.server
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import yaml
+
+from tests.e2e import TINY, dvc, environment, metrics, model_names, new_repo, ran, restore, run
+
+RESUME = ".dvc/tmp/train-resume"  # where stages/train.py keeps an interrupted run's last epoch
+
+
+@pytest.fixture(scope="module")
+def done(tmp_path_factory, mnist_mirror):
+    """A throwaway repo whose tiny pipeline has run once, its results committed."""
+    repo = new_repo(tmp_path_factory.mktemp("faults"))
+    dvc(repo, "repro")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "results")
+    return repo
+
+
+def results(repo):
+    """The metrics and every model's bytes: what an interrupted run must give back exactly."""
+    return metrics(repo), {name: (repo / f"models/{name}.keras").read_bytes() for name in model_names(repo)}
+
+
+def stray_files(repo):
+    """Temporary files of an interrupted writer (dae.files.atomic_path, dae.mnist.fetch)."""
+    return sorted(
+        str(path.relative_to(repo))
+        for folder in ("data", "models", "dvclive", "reports")
+        for pattern in ("**/.*.tmp*", "**/.*-partial-*")
+        for path in (repo / folder).glob(pattern)
+    )
+
+
+class start(subprocess.Popen):
+    """`dvc <args>` in its own process group, as a terminal runs it, its output read line by line;
+    as a context manager, the whole group is killed on the way out if it still runs."""
+
+    def __init__(self, repo, *args, env=None):
+        super().__init__(
+            [sys.executable, "-m", "dvc", *args], cwd=repo, env=env or environment(),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        )
+
+    def __exit__(self, *exc):
+        if self.poll() is None:
+            os.killpg(self.pid, signal.SIGKILL)
+        return super().__exit__(*exc)
+
+
+def read_until(process, marker):
+    """Read the process's output up to and including the first line that starts with `marker`."""
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if line.startswith(marker):
+            return "".join(lines)
+    raise AssertionError(f"no line starting with {marker!r} in:\n{''.join(lines)}")
+
+
+def stop(process, signum):
+    """Send `signum` to the whole process group (dvc and its stage), as Ctrl-C or `kill` would."""
+    os.killpg(process.pid, signum)
+    rest = process.communicate(timeout=120)[0]
+    return rest
+
+
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ("noise_level=-1", "params.yaml: `noise_level` = -1 is invalid: expected a number >= 0"),
+        ("train.batch_size=0", "params.yaml: `train.batch_size` = 0 is invalid: expected an integer >= 1"),
+        ("train.epochs=many", "params.yaml: `train.epochs` = 'many' is invalid: expected an integer"),
+        ("seed=4294967296", "params.yaml: `seed` = 4294967296 is invalid: expected an integer <= 4294967295"),
+    ],
+)
+def test_exp_run_with_an_invalid_param_fails_before_training_naming_the_key(done, setting, message):
+    began = time.monotonic()
+    failed = dvc(done, "exp", "run", "-S", setting, check=False)
+    output = failed.stdout + failed.stderr
+    assert failed.returncode != 0 and message in output
+    assert "Epoch: " not in output  # refused before any training
+    print(f"dvc exp run -S {setting}: refused in {time.monotonic() - began:.1f} s")
+    restore(done)
+    assert "Data and pipelines are up to date." in dvc(done, "status").stdout
+
+
+def test_a_non_finite_cost_stops_training_and_nothing_is_kept(done):
+    """A fault injected into the repo's copy of the training code: every input of epoch 2 is NaN."""
+    training = done / "dae/training.py"
+    code = training.read_text()
+    line = "        noisy = targets + noise_level * draws\n"
+    assert line in code
+    batches_per_epoch = TINY["prepare"]["train_size"] // 100
+    training.write_text(code.replace(line, line + f"        noisy = tf.where(number >= {batches_per_epoch}, float('nan'), noisy)\n"))
+    lock = (done / "dvc.lock").read_text()
+    for attempt in range(2):
+        failed = dvc(done, "repro", check=False)
+        output = failed.stdout + failed.stderr
+        assert failed.returncode != 0
+        # The second attempt runs the stage again: DVC's run cache holds no result of the first.
+        name = next(name for name in model_names(done) if f"Running stage 'train@{name}'" in output)
+        assert f"train {name}: the cost became non-finite in epoch 2; no model saved" in output
+        assert not (done / f"models/{name}.keras").exists()
+        assert not (done / f"dvclive/{name}/metrics.json").exists()
+        assert (done / "dvc.lock").read_text() == lock
+        assert not (done / f"dvclive/{name}/plots").exists()  # no partial history either
+        assert stray_files(done) == [] and not list((done / RESUME).glob(f"{name}-*/epoch-*"))
+    restore(done)
+    assert "Data and pipelines are up to date." in dvc(done, "status").stdout
+
+
+def test_sigkill_during_training_then_repro_gives_the_uninterrupted_result(tmp_path, mnist_mirror):
+    repo = new_repo(tmp_path / "repo", {**TINY, "train": {"epochs": 8}})
+    with start(repo, "repro") as first:
+        read_until(first, "Epoch: 1 ")
+        # Meanwhile a second `dvc repro` in the same workspace is refused by DVC's lock on what
+        # the first one is writing, and it writes nothing.
+        second = dvc(repo, "repro", check=False)
+        assert second.returncode != 0
+        assert "is busy, it is being blocked by" in second.stderr and f"(PID {first.pid})" in second.stderr
+        read_until(first, "Epoch: 3 ")
+        stop(first, signal.SIGKILL)
+    assert first.returncode == -signal.SIGKILL
+
+    # Nothing that looks like a result: no model, no metrics summary, no temporary file.
+    assert sorted(path.name for path in (repo / "models").iterdir()) in ([], [".gitignore"])
+    assert not list(repo.glob("dvclive/*/*")) and stray_files(repo) == []
+    assert list((repo / RESUME).glob("*/epoch-*.weights.h5"))  # the last finished epoch, kept to resume
+
+    resumed = dvc(repo, "repro")
+    assert "resuming an interrupted run after its last finished epoch" in resumed.stdout
+    assert not (repo / RESUME).exists() or not any((repo / RESUME).iterdir())
+    after_kill, lock = results(repo), (repo / "dvc.lock").read_text()
+
+    # The same pipeline again, every stage forced to run from the start: the same bytes.
+    dvc(repo, "repro", "--force")
+    assert results(repo) == after_kill and (repo / "dvc.lock").read_text() == lock
+    # dvc.lock records the histories' hashes too: the resumed history is the whole one, epochs 1 to 8.
+    history = (repo / f"dvclive/{model_names(repo)[0]}/plots/metrics/train/cost.tsv").read_text().splitlines()
+    steps = history[0].split("\t").index("step")
+    assert [row.split("\t")[steps] for row in history[1:]] == [str(k) for k in range(1, 9)]
+
+
+class SlowMirror(http.server.SimpleHTTPRequestHandler):
+    """Serves the MNIST files at about 1 MB/s, so that a signal lands in the middle of `fetch`."""
+
+    def copyfile(self, source, outputfile):
+        for block in iter(lambda: source.read(1 << 16), b""):
+            outputfile.write(block)
+            time.sleep(0.06)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def slow_mirror(mnist_mirror):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), lambda *a: SlowMirror(*a, directory=str(mnist_mirror)))
+    thread = threading.Thread(target=server.serve_forever)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.mark.parametrize(
+    "stage, signum, marker",
+    [
+        ("fetch", signal.SIGTERM, "Running stage 'fetch'"),
+        ("noise", signal.SIGINT, "Running stage 'noise'"),
+        ("train", signal.SIGINT, "Epoch: 1 "),
+        ("train", signal.SIGTERM, "Epoch: 1 "),
+        ("evaluate", signal.SIGTERM, "evaluate noisy_input: "),
+        ("evaluate", signal.SIGINT, "Running stage 'evaluate'"),
+    ],
+)
+def test_a_signal_in_the_middle_of_a_stage_leaves_nothing_half_written(done, request, stage, signum, marker):
+    before = results(done)
+    env = environment()
+    if stage == "fetch":
+        env["MNIST_MIRROR"] = request.getfixturevalue("slow_mirror")
+    with start(done, "repro", "--force", "--single-item", stage, env=env) as process:
+        read_until(process, marker)
+        time.sleep(0.5 if stage == "fetch" else 0.1)
+        stop(process, signum)
+    assert process.returncode != 0  # stopped before the stage finished
+    assert stray_files(done) == []
+    assert "Data and pipelines are up to date." not in dvc(done, "status").stdout
+
+    again = dvc(done, "repro")
+    assert stage in " ".join(ran(again.stdout)) or f"Stage '{stage}" in again.stdout
+    assert results(done) == before
+    assert "Data and pipelines are up to date." in dvc(done, "status").stdout
+
+
+def test_two_queued_experiments_on_two_workers_equal_runs_one_at_a_time(done):
+    levels = [0.3, 0.5]
+    for level in levels:
+        dvc(done, "exp", "run", "--queue", "-S", f"noise_level={level}")
+    dvc(done, "queue", "start", "-j", "2")
+    deadline = time.monotonic() + 600
+    while any(word in dvc(done, "queue", "status").stdout for word in ("Queued", "Running")):
+        assert time.monotonic() < deadline, "queued experiments still running after 10 minutes"
+        time.sleep(2)
+    status = dvc(done, "queue", "status").stdout
+    assert status.count("Success") == len(levels), status
+    names = [line.split()[1] for line in status.splitlines() if "Success" in line]  # Task, Name, Created, Status
+
+    for name in names:
+        dvc(done, "exp", "apply", name)
+        queued = results(done)
+        level = yaml.safe_load((done / "params.yaml").read_text())["noise_level"]
+        # The same params in the workspace, every stage after prepare forced to run again.
+        dvc(done, "repro", "--force", "--single-item", "noise", "train", "evaluate")
+        assert results(done) == queued, f"noise_level {level}"
+        restore(done)
