@@ -4,6 +4,7 @@ plain `dvc repro` gives the results of a run that never failed."""
 
 import http.server
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -227,3 +228,59 @@ def test_two_queued_experiments_on_two_workers_equal_runs_one_at_a_time(done):
         dvc(done, "repro", "--force", "--single-item", "noise", "train", "evaluate")
         assert results(done) == queued, f"noise_level {level}"
         restore(done)
+
+
+def test_a_removed_models_files_are_named_before_they_count_as_evaluate_inputs(done):
+    names = model_names(done)
+    removed = names[-1]
+    params = yaml.safe_load((done / "params.yaml").read_text())
+    del params["models"][removed]
+    (done / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    failed = dvc(done, "repro", check=False)
+    assert failed.returncode != 0
+    assert f"evaluate: dvclive/{removed}, models/{removed}.keras belong to no model of params.yaml `models`" in failed.stderr
+    (done / f"models/{removed}.keras").unlink()
+    shutil.rmtree(done / f"dvclive/{removed}")
+    dvc(done, "repro")
+    assert list(metrics(done)) == ["noisy_input", *names[:-1]]
+    restore(done)
+
+
+def test_a_file_damaged_by_hand_is_named_by_the_stage_and_repaired_by_repro(done):
+    before = results(done)
+    model = done / f"models/{model_names(done)[0]}.keras"
+    model.chmod(0o644)  # DVC links outputs read-only from its cache; a user's editor may not care
+    model.write_bytes(model.read_bytes()[:5000])
+    # Run by hand, outside DVC, the stage names the file.
+    direct = run(done, sys.executable, "-m", "stages.evaluate", check=False)
+    assert direct.returncode != 0
+    assert f"evaluate: {model.relative_to(done)}: cannot load as a Keras model" in direct.stderr
+    # DVC sees the output differ from what dvc.lock records, and `dvc repro` brings it back.
+    assert "modified" in dvc(done, "status").stdout
+    dvc(done, "repro")
+    assert results(done) == before
+    assert "Data and pipelines are up to date." in dvc(done, "status").stdout
+
+
+def test_stored_noise_clipped_noise_and_the_split_order_run_end_to_end(done):
+    from dae.files import load_arrays
+    from dae.idx import read_split
+
+    images, labels = read_split(done / "data/raw/train-images-idx3-ubyte.gz", done / "data/raw/train-labels-idx1-ubyte.gz")
+    sizes = TINY["prepare"]
+    validation = load_arrays(done / "data/prepared/validation.npz")
+    train = load_arrays(done / "data/prepared/train.npz")
+    # The first images of the training file are the validation split, the next the training split.
+    assert (validation["images"] == images[: sizes["validation_size"]]).all()
+    assert (train["images"] == images[sizes["validation_size"] : sizes["validation_size"] + sizes["train_size"]]).all()
+    assert (train["labels"] == labels[sizes["validation_size"] : sizes["validation_size"] + sizes["train_size"]]).all()
+
+    baseline = metrics(done)
+    dvc(done, "exp", "run", "-S", "train.noise=stored", "-S", "noise.clip=true")
+    stored = load_arrays(done / "data/noisy/train.npz")["images"]
+    assert stored.shape == (sizes["train_size"], 784) and 0 <= stored.min() and stored.max() <= 1  # clipped
+    scores = metrics(done)
+    assert scores["noisy_input"]["cost"] < baseline["noisy_input"]["cost"]  # clipping removes some noise
+    for name in model_names(done):
+        assert scores[name]["cost"] < scores["noisy_input"]["cost"] and scores[name] != baseline[name]
+    restore(done)
