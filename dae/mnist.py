@@ -1,5 +1,6 @@
 """Downloading the four MNIST files from the first source that serves them intact."""
 
+import glob
 import hashlib
 import http.client
 import os
@@ -29,6 +30,10 @@ PUBLIC_MIRRORS = (
 
 MIRROR_VARIABLE = "MNIST_MIRROR"
 CHUNK = 1 << 16
+# A read timeout alone never fires on a server that drips a byte at a time, so each
+# download also gets an overall deadline: the largest file, 9.9 MB, arrives in about
+# 8 minutes even at a slow 20 kB/s.
+DEADLINE = 600
 
 
 class FetchError(RuntimeError):
@@ -67,33 +72,43 @@ def _join(source, name):
     return str(Path(source.removeprefix("file://")) / name)
 
 
-def _copy(reader, out, total, name, progress):
+def _copy(reader, out, total, name, progress, deadline, ends_at):
     with tqdm(total=total, unit="B", unit_scale=True, desc=name, leave=False, disable=not progress) as bar:
         copied = 0
-        for block in iter(lambda: reader.read(CHUNK), b""):
+        # read1 returns whatever one read brings (read waits to fill CHUNK), so the
+        # deadline is checked however slowly the bytes come.
+        for block in iter(lambda: reader.read1(CHUNK), b""):
             out.write(block)
             copied += len(block)
             bar.update(len(block))
+            if time.monotonic() > ends_at:
+                raise SourceError(f"timed out: not done within the {deadline} s deadline")
     return copied
 
 
-def _download(location, target, timeout, progress):
-    """Copy one file from a URL or a folder to `target`, raising SourceError on any failure."""
+def _download(location, target, timeout, progress, deadline):
+    """Copy one file from a URL or a folder to `target`, raising SourceError on any failure.
+
+    `timeout` bounds each connect and read; `deadline` bounds the whole download.
+    """
     name = Path(target).name
+    ends_at = time.monotonic() + deadline
     try:
         with open(target, "wb") as out:
             if not _is_url(location):
                 with open(location, "rb") as reader:
-                    _copy(reader, out, os.path.getsize(location), name, progress)
+                    _copy(reader, out, os.path.getsize(location), name, progress, deadline, ends_at)
                 return
             request = urllib.request.Request(location, headers={"User-Agent": "dae-pipeline"})
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 length = response.headers.get("Content-Length")
                 total = int(length) if length and length.isdigit() else None
-                copied = _copy(response, out, total, name, progress)
+                copied = _copy(response, out, total, name, progress, deadline, ends_at)
             if total is not None and copied != total:
                 raise SourceError(f"truncated body: got {copied} of {total} bytes", transient=True)
     except urllib.error.HTTPError as error:
+        if 300 <= error.code < 400:  # urllib follows redirects; one left here loops or runs too long
+            raise SourceError(f"HTTP {error.code}: redirect loop or too many redirects")
         raise SourceError(f"HTTP {error.code} {error.reason}", transient=error.code >= 500 or error.code == 429)
     except urllib.error.URLError as error:
         raise SourceError(f"cannot connect: {error.reason}", transient=True)
@@ -107,10 +122,10 @@ def _download(location, target, timeout, progress):
         raise SourceError(f"cannot read: {error}")
 
 
-def _fetch_one(location, target, expected_sha256, attempts, timeout, progress):
+def _fetch_one(location, target, expected_sha256, attempts, timeout, progress, deadline):
     for attempt in range(1, attempts + 1):
         try:
-            _download(location, target, timeout, progress)
+            _download(location, target, timeout, progress, deadline)
             break
         except SourceError as error:
             if not error.transient or attempt == attempts:
@@ -121,22 +136,30 @@ def _fetch_one(location, target, expected_sha256, attempts, timeout, progress):
         raise SourceError(f"sha256 checksum mismatch: expected {expected_sha256}, got {actual}")
 
 
-def fetch(dest, source_list, files=FILES, attempts=3, timeout=30, progress=True):
+def fetch(dest, source_list, files=FILES, attempts=3, timeout=30, progress=True, deadline=DEADLINE):
     """Put every file of `files` (name -> SHA-256) into `dest`, verified, or raise FetchError.
+
+    `timeout` (s) bounds each connect and read, `deadline` (s) each download attempt;
+    a source that misses the deadline is not retried, so it costs at most one deadline.
 
     Files are gathered in a temporary folder beside `dest` and moved in only once all are
     verified, so a failure leaves nothing of the attempt in `dest`. Returns {name: source}.
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}-partial-"))
+    prefix = f".{dest.name}-partial-"
+    for stale in dest.parent.glob(glob.escape(prefix) + "*"):  # left by a killed fetch (SIGKILL skips `finally`)
+        shutil.rmtree(stale, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(dir=dest.parent, prefix=prefix))
     used = {}
     try:
         for name, expected in files.items():
             failures = []
             for source in source_list:
                 try:
-                    _fetch_one(_join(source, name), staging / name, expected, attempts, timeout, progress)
+                    _fetch_one(
+                        _join(source, name), staging / name, expected, attempts, timeout, progress, deadline
+                    )
                 except SourceError as error:
                     failures.append(f"  {source}: {error}")
                     continue

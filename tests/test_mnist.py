@@ -110,3 +110,14 @@ def test_pinned_checksums_match_the_published_md5s(mnist_mirror):
         data = (mnist_mirror / name).read_bytes()
         assert hashlib.md5(data).hexdigest() == published_md5[name]
         assert hashlib.sha256(data).hexdigest() == sha
+
+
+def test_a_killed_fetchs_staging_folder_is_removed_by_the_next(tmp_path):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "a.gz").write_bytes(b"data")
+    stale = tmp_path / ".raw-partial-abc123"  # what SIGKILL leaves: no `finally` ran
+    stale.mkdir()
+    (stale / "a.gz").write_bytes(b"da")
+    mnist.fetch(tmp_path / "raw", [str(mirror)], files={"a.gz": hashlib.sha256(b"data").hexdigest()}, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mirror", "raw"]
