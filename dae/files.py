@@ -5,7 +5,9 @@ import csv
 import glob
 import os
 import tempfile
+import shutil
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -29,15 +31,56 @@ def atomic_path(path):
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=suffix)
     os.close(fd)
     tmp = Path(tmp)
-    # mkstemp makes the file private (0600); give it the mode a plain open() would.
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o666 & ~umask)
+    tmp.chmod(0o666 & ~UMASK)  # mkstemp makes it private (0600); give it the mode open() would
     try:
         yield tmp
+        _sync(tmp)
         os.replace(tmp, path)
+        _sync(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_folder(path):
+    """Yield a temporary folder beside `path`, renamed onto `path` only if the block succeeds,
+    so that a stage writing several files leaves all of them or none."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    prefix = f".{path.name}-partial-"
+    for stale in path.parent.glob(glob.escape(prefix) + "*"):  # left by a killed writer
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=prefix))
+    tmp.chmod(0o777 & ~UMASK)
+    try:
+        yield tmp
+        for written in tmp.iterdir():
+            _sync(written)
+        shutil.rmtree(path, ignore_errors=True)
+        os.replace(tmp, path)
+        _sync(path.parent)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _sync(path):
+    """Flush a file's or a folder's entries to disk: after a power cut, a renamed file is whole."""
+    if os.name == "nt" and os.path.isdir(path):  # Windows cannot open a folder; NTFS journals renames
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+UMASK = _umask()
 
 
 def save_arrays(path, **arrays):
@@ -84,7 +127,7 @@ def load_arrays(path, **expected):
         # Opened here so that the file is closed even when NumPy fails to parse it.
         with open(path, "rb") as f, np.load(f, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
-    except (OSError, ValueError, TypeError, EOFError, zipfile.BadZipFile) as error:
+    except (OSError, ValueError, TypeError, EOFError, zipfile.BadZipFile, zlib.error) as error:
         raise DataError(f"{path}: cannot read as a .npz file of arrays: {error}") from error
     if expected and set(arrays) != set(expected):
         raise DataError(f"{path}: holds arrays {sorted(arrays)}, expected {sorted(expected)}")

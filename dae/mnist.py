@@ -151,6 +151,9 @@ def fetch(dest, source_list, files=FILES, attempts=3, timeout=30, progress=True,
     for stale in dest.parent.glob(glob.escape(prefix) + "*"):  # left by a killed fetch (SIGKILL skips `finally`)
         shutil.rmtree(stale, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(dir=dest.parent, prefix=prefix))
+    mask = os.umask(0)
+    os.umask(mask)
+    staging.chmod(0o777 & ~mask)  # mkdtemp makes it private; it becomes `dest`
     used = {}
     try:
         for name, expected in files.items():
@@ -171,9 +174,9 @@ def fetch(dest, source_list, files=FILES, attempts=3, timeout=30, progress=True,
                     f"Set {MIRROR_VARIABLE} to a folder or http(s) URL base holding the four MNIST "
                     f"files, e.g. `export {MIRROR_VARIABLE}=/path/to/mnist`, then rerun."
                 )
-        dest.mkdir(exist_ok=True)
-        for name in files:
-            os.replace(staging / name, dest / name)
+        # One rename: `dest` holds all four verified files or none of this attempt.
+        shutil.rmtree(dest, ignore_errors=True)
+        os.replace(staging, dest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return used

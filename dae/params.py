@@ -55,9 +55,16 @@ def integer(params, key, low=None, high=None):
     return int(value)
 
 
+def _as_float(value):
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond a float's range, which YAML allows
+        return math.inf
+
+
 def number(params, key, low=None, high=None, low_open=False):
     value = get(params, key)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(_as_float(value)):
         raise _invalid(key, value, "a finite number")
     _check_range(key, value, "a number", low, high, low_open)
     return float(value)
@@ -77,8 +84,8 @@ def choice(params, key, allowed):
     return value
 
 
-# Far beyond anything that trains on MNIST on one machine; a typo such as 1000000 is caught
-# before it allocates gigabytes or runs for days.
+# Per layer, far beyond anything that trains on MNIST on one machine: a typo with extra zeros
+# stops here with its key named, not in a failed allocation deep inside TensorFlow.
 MAX_UNITS = 100_000
 
 
@@ -104,7 +111,7 @@ def model_names(params, key="models"):
     """The names of the models under `key`, in order, each a safe file name and no baseline's."""
     models = get(params, key)
     if not isinstance(models, dict) or not models:
-        raise _invalid(key, models, "a mapping of model names to their settings, e.g. {shallow: {encoder: [256]}}")
+        raise _invalid(key, models, "a mapping of model names to their settings, e.g. {my_model: {encoder: [256]}}")
     for name, settings in models.items():
         if not isinstance(name, str) or not MODEL_NAME.fullmatch(name):
             raise ParamError(
@@ -115,6 +122,11 @@ def model_names(params, key="models"):
             raise ParamError(
                 f"params.yaml: model name {name!r} under `{key}` is invalid: it is a baseline's name in the "
                 f"metrics ({', '.join(BASELINE_NAMES)})"
+            )
+        if any(other.lower() == name.lower() for other in models if other != name and isinstance(other, str)):
+            raise ParamError(
+                f"params.yaml: model name {name!r} under `{key}` is invalid: another differs only in case, "
+                "and their files would clash where case does not count (macOS, Windows)"
             )
         if not isinstance(settings, dict):
             raise _invalid(f"{key}.{name}", settings, "a mapping of the model's settings, e.g. {encoder: [256]}")

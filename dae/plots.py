@@ -1,6 +1,7 @@
 """The figures: a grid of digits before and after denoising, and the cost curves."""
 
 import csv
+import math
 
 import matplotlib
 
@@ -10,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from dae.files import atomic_path  # noqa: E402
+from dae.files import DataError, atomic_path  # noqa: E402
 from dae.idx import IMAGE_SHAPE, NUM_CLASSES  # noqa: E402
 
 
@@ -36,13 +37,18 @@ def digit_grid(rows, title):
 
 
 def read_curve(tsv_path):
-    """(steps, values) of a dvclive metric history: a TSV with a `step` column and the metric's."""
-    with open(tsv_path, newline="") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
-    if not rows:
-        raise ValueError(f"{tsv_path}: no rows")
-    value_column = [column for column in rows[0] if column not in ("step", "timestamp")][0]
-    return [int(row["step"]) for row in rows], [float(row[value_column]) for row in rows]
+    """(steps, values) of a dvclive metric history: a TSV with a `step` column and the metric's.
+    A missing, empty or malformed file, or a non-finite value, raises DataError naming it."""
+    try:
+        with open(tsv_path, newline="") as f:
+            rows = list(csv.DictReader(f, delimiter="\t"))
+        value_column = [column for column in rows[0] if column not in ("step", "timestamp")][0]
+        steps, values = [int(row["step"]) for row in rows], [float(row[value_column]) for row in rows]
+    except (OSError, IndexError, KeyError, TypeError, ValueError) as error:
+        raise DataError(f"{tsv_path}: cannot read as a dvclive history (step and value columns): {error!r}") from error
+    if not all(math.isfinite(value) for value in values):
+        raise DataError(f"{tsv_path}: non-finite values")
+    return steps, values
 
 
 def curve_rows(histories):

@@ -1,6 +1,11 @@
 """Training an autoencoder on noisy inputs against clean targets."""
 
+import glob
+import hashlib
 import json
+import os
+import re
+import shutil
 from pathlib import Path
 
 import keras
@@ -115,15 +120,28 @@ class EpochBackup(keras.callbacks.Callback):
         self.history = {}
 
     def restore(self, trainer):
-        """Load the last saved epoch into the compiled `trainer`; return the number of epochs it had done."""
+        """Load the last saved epoch into the compiled `trainer`; return the number of epochs it had done.
+
+        A backup that cannot be read (a disk fault, an edit by hand) is said so and dropped, and
+        training starts from the beginning: never a run that fails the same way every time.
+        """
         saved = sorted(self.folder.glob("epoch-*.weights.h5"))
         if not saved:
             return 0
         epoch = int(saved[-1].name.split(".")[0].removeprefix("epoch-"))
-        self.history = json.loads((self.folder / f"epoch-{epoch:05d}.json").read_text())
-        trainer.build((None, INPUT_SIZE))
-        trainer.optimizer.build(trainer.trainable_variables)  # its state (Adam's moments, step count) is in the file too
-        trainer.load_weights(saved[-1])
+        try:
+            self.history = json.loads((self.folder / f"epoch-{epoch:05d}.json").read_text())
+            if sorted(self.history) != ["loss", "val_loss"] or any(len(v) != epoch for v in self.history.values()):
+                raise ValueError(f"expected the costs of {epoch} epochs")
+            trainer.build((None, INPUT_SIZE))
+            trainer.optimizer.build(trainer.trainable_variables)  # its state (Adam's moments, step count) is in the file too
+            trainer.load_weights(saved[-1])
+        except Exception as error:  # h5py, JSON, Keras: any of them means the backup is unusable
+            print(f"{self.folder}: cannot resume from epoch {epoch} ({type(error).__name__}: {error}); training from the start")
+            self.history = {}
+            for broken in self.folder.glob("epoch-*"):
+                broken.unlink()
+            return 0
         return epoch
 
     def on_epoch_end(self, epoch, logs=None):
@@ -141,6 +159,32 @@ class EpochBackup(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         for saved in self.folder.glob("epoch-*"):
             saved.unlink()
+
+
+def resume_folder(root, name, settings, files):
+    """The folder under `root` for the finished epochs of one training run, named by all that
+    decides them: `settings` (JSON values) and the bytes of `files` (inputs and code), so that a
+    run never resumes another's state. Folders of earlier settings of the same model, which
+    nothing can resume any more, are removed."""
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    for path in files:
+        digest.update(Path(path).read_bytes())
+    folder = Path(root) / f"{name}-{digest.hexdigest()[:16]}"
+    mine = re.compile(re.escape(name) + "-[0-9a-f]{16}")  # not `deep-2-...` for `deep`
+    for other in Path(root).glob(f"{glob.escape(name)}-*"):
+        if mine.fullmatch(other.name) and other != folder:
+            shutil.rmtree(other, ignore_errors=True)
+    return folder
+
+
+def move_history(source, dest):
+    """Move a dvclive folder's plots, then its summary (metrics.json), into `dest`: once the
+    summary is there, the whole history is."""
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(dest / "plots", ignore_errors=True)
+    os.replace(Path(source) / "plots", dest / "plots")
+    os.replace(Path(source) / "metrics.json", dest / "metrics.json")
 
 
 def train_autoencoder(

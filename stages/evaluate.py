@@ -5,7 +5,6 @@ import math
 import sys
 from pathlib import Path
 
-import keras
 import tensorflow as tf
 
 from dae import noise
@@ -37,7 +36,9 @@ def main():
     # This stage depends on the whole models/ and dvclive/ folders (dvc.yaml cannot list one file per
     # model), so anything else in them, e.g. a removed model's files, would count as its input.
     expected = {MODELS / ".gitignore", *paths, *(HISTORIES / name for name in model_names)}
-    stray = sorted(str(path) for folder in (MODELS, HISTORIES) for path in folder.iterdir() if path not in expected)
+    expected |= {HISTORIES / name / entry for name in model_names for entry in (".gitignore", "metrics.json", "plots")}
+    folders = [MODELS, HISTORIES, *(HISTORIES / name for name in model_names)]
+    stray = sorted(str(path) for folder in folders if folder.is_dir() for path in folder.iterdir() if path not in expected)
     if stray:
         sys.exit(
             f"evaluate: {', '.join(stray)} belong to no model of params.yaml `models`, yet would count as inputs "
@@ -50,6 +51,10 @@ def main():
         noisy = load_arrays(NOISY / "test.npz", images=NOISY_IMAGES)["images"]
         same_count({PREPARED / "test.npz": test["images"], NOISY / "test.npz": noisy})
         models = {name: load_model(path) for name, path in zip(model_names, paths)}
+        curves = {
+            name: {split: plots.read_curve(HISTORIES / name / "plots" / "metrics" / split / "cost.tsv") for split in ("train", "val")}
+            for name in model_names
+        }
     except DataError as error:
         sys.exit(f"evaluate: {error}")
     clean, noisy = noise.to_unit(test["images"]), noisy.astype("float32")
@@ -70,12 +75,6 @@ def main():
     title = f"One test digit of each class: original, with noise level {noise_level:g}, and denoised (test cost)"
     plots.save_figure(plots.digit_grid(rows, title), REPORTS / "digits.png", dpi)
 
-    curves = {
-        name: {
-            split: plots.read_curve(HISTORIES / name / "plots" / "metrics" / split / "cost.tsv") for split in ("train", "val")
-        }
-        for name in model_names
-    }
     plots.save_figure(plots.cost_curves(curves), REPORTS / "cost_curves.png", dpi)
     save_csv(REPORTS / "cost_curves.csv", plots.curve_rows(curves))
     # Metrics last (DVC removes the old outputs first): a run whose figures fail leaves no metrics.

@@ -7,7 +7,7 @@ import numpy as np
 
 from dae import noise
 from dae import params as p
-from dae.files import IMAGES, LABELS, DataError, load_arrays, save_arrays
+from dae.files import IMAGES, LABELS, DataError, atomic_folder, load_arrays, save_arrays
 
 PREPARED = Path("data/prepared")
 OUT = Path("data/noisy")
@@ -30,11 +30,12 @@ def main():
         prepared = {split: load_arrays(PREPARED / f"{split}.npz", images=IMAGES, labels=LABELS) for split in splits}
     except DataError as error:
         sys.exit(f"noise: {error}")
-    for split in splits:
-        clean = noise.to_unit(prepared.pop(split)["images"])
-        noisy = noise.add_noise(clean, noise_level, noise.rng(seed, split), clip)
-        # float16 halves the cache; its rounding (under 0.002 on [-4, 4]) is far below the noise.
-        save_arrays(OUT / f"{split}.npz", images=noisy.astype(np.float16))
+    with atomic_folder(OUT) as folder:
+        for split in splits:
+            clean = noise.to_unit(prepared.pop(split)["images"])
+            noisy = noise.add_noise(clean, noise_level, noise.rng(seed, split), clip)
+            # float16 halves the cache; its rounding (under 0.002 on [-4, 4]) is far below the noise.
+            save_arrays(folder / f"{split}.npz", images=noisy.astype(np.float16))
     print(f"noise: noise_level {noise_level}, seed {seed}, clip {clip}: {', '.join(splits)} in {OUT}/")
 
 

@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from dae import params as p
-from dae.files import save_arrays
+from dae.files import atomic_folder, save_arrays
 from dae.idx import IdxError, read_split
 
 RAW = Path("data/raw")
@@ -34,9 +34,10 @@ def main():
 
     # The first images of the training file are the validation split, as in the reference.
     end = validation_size + train_size
-    save_arrays(OUT / "validation.npz", images=images[:validation_size], labels=labels[:validation_size])
-    save_arrays(OUT / "train.npz", images=images[validation_size:end], labels=labels[validation_size:end])
-    save_arrays(OUT / "test.npz", images=test_images[:test_size], labels=test_labels[:test_size])
+    with atomic_folder(OUT) as folder:
+        save_arrays(folder / "validation.npz", images=images[:validation_size], labels=labels[:validation_size])
+        save_arrays(folder / "train.npz", images=images[validation_size:end], labels=labels[validation_size:end])
+        save_arrays(folder / "test.npz", images=test_images[:test_size], labels=test_labels[:test_size])
     print(f"prepare: {train_size} training, {validation_size} validation, {test_size} test images in {OUT}/")
 
 

@@ -1,9 +1,8 @@
 """train <model>: fit one autoencoder of params.yaml `models` to denoise the training split."""
 
-import hashlib
-import json
 import math
 import os
+import platform
 import shutil
 import sys
 from pathlib import Path
@@ -12,11 +11,11 @@ import keras
 import tensorflow as tf
 from dvclive import Live
 
-from dae import models, noise, training
+from dae import files, models, noise, training
 from dae import params as p
 from dae.files import IMAGES, LABELS, NOISY_IMAGES, DataError, atomic_path, load_arrays, same_count
 from dae.models import REFERENCE_INITIALIZER, is_initializer, save_model
-from dae.training import CostLog, train_autoencoder
+from dae.training import CostLog, move_history, resume_folder, train_autoencoder
 
 PREPARED = Path("data/prepared")
 NOISY = Path("data/noisy")
@@ -65,19 +64,6 @@ def load_training_data(stored_noise):
     return images, validation, stored
 
 
-def backup_folder(name, config, inputs):
-    """The folder that keeps this run's finished epochs, named by everything that decides them
-    (params, input bytes, training code, library versions): a run never resumes another's state."""
-    digest = hashlib.sha256(json.dumps([config, tf.__version__, keras.__version__], sort_keys=True).encode())
-    for path in [*inputs, training.__file__, models.__file__, noise.__file__, __file__]:
-        digest.update(Path(path).read_bytes())
-    folder = RESUME / f"{name}-{digest.hexdigest()[:16]}"
-    for other in RESUME.glob(f"{name}-*"):  # states of this model's earlier settings: never resumable now
-        if other != folder:
-            shutil.rmtree(other, ignore_errors=True)
-    return folder
-
-
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: python -m stages.train <model name from params.yaml `models`>")
@@ -89,12 +75,11 @@ def main():
 
     inputs = [PREPARED / "train.npz", PREPARED / "validation.npz", NOISY / "validation.npz"]
     inputs += [NOISY / "train.npz"] if config["stored_noise"] else []
-    settings = dict(config)
+    params = dict(config)
     try:
         images, validation, config["stored_noisy"] = load_training_data(config.pop("stored_noise"))
     except DataError as error:
         sys.exit(f"train: {error}")
-    backup = backup_folder(name, settings, inputs)
     if len(images) % config["batch_size"]:
         # Every batch full, as in the reference: no short batch at the end of an epoch.
         sys.exit(
@@ -103,6 +88,12 @@ def main():
         )
 
     device = (tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU"))[0].name
+    # Resuming is bit for bit only where the arithmetic is the same: same params, inputs, code,
+    # libraries, device and the flags that change what XLA and oneDNN compile.
+    machine = [device, platform.machine(), tf.__version__, keras.__version__]
+    machine += [os.environ.get(flag) for flag in ("XLA_FLAGS", "TF_ENABLE_ONEDNN_OPTS", "ONEDNN_MAX_CPU_ISA")]
+    code = [training.__file__, models.__file__, noise.__file__, files.__file__, __file__]
+    backup = resume_folder(RESUME, name, [params, machine], [*inputs, *code])
     print(f"train {name}: {len(images)} images, {config['epochs']} epochs, encoder {config['encoder']}, on {device}")
     if any(backup.glob("epoch-*.weights.h5")):
         print(f"train {name}: resuming an interrupted run after its last finished epoch, kept in {backup}/")
@@ -111,19 +102,16 @@ def main():
     live = Live(str(backup / "dvclive"), dvcyaml=False, save_dvc_exp=False)
     callbacks = [CostLog(live), keras.callbacks.TerminateOnNaN()]
     model, history = train_autoencoder(images, validation, name=name, callbacks=callbacks, backup=backup, **config)
+    # Exit before saving: DVC then records no result of this run, neither in dvc.lock nor in its run cache.
     finite = [math.isfinite(cost) and math.isfinite(val) for cost, val in zip(history["loss"], history["val_loss"])]
-    if len(finite) < config["epochs"] or not all(finite):
-        # Exit before saving: DVC then records no result of this run, neither in dvc.lock nor in its run cache.
-        epoch = finite.index(False) + 1 if not all(finite) else len(finite)
-        sys.exit(f"train {name}: the cost became non-finite in epoch {epoch}; no model saved")
+    if not all(finite):
+        sys.exit(f"train {name}: the cost became non-finite in epoch {finite.index(False) + 1}; no model saved")
+    if len(finite) < config["epochs"]:
+        sys.exit(f"train {name}: training stopped after epoch {len(finite)} of {config['epochs']}; no model saved")
     with atomic_path(f"models/{name}.keras") as tmp:
         save_model(model, tmp)
     live.end()
-    logged = Path(f"dvclive/{name}")
-    logged.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(logged / "plots", ignore_errors=True)
-    os.replace(backup / "dvclive" / "plots", logged / "plots")
-    os.replace(backup / "dvclive" / "metrics.json", logged / "metrics.json")  # the summary last
+    move_history(backup / "dvclive", f"dvclive/{name}")
     shutil.rmtree(backup)
 
 

@@ -35,10 +35,12 @@ def results(repo):
 
 
 def stray_files(repo):
-    """Temporary files of an interrupted writer (dae.files.atomic_path, dae.mnist.fetch)."""
+    """Temporary files of an interrupted writer (dae.files, dae.mnist.fetch) inside any folder a
+    stage reads. (A whole output folder is staged in a `.<name>-partial-*` folder beside it, in
+    data/, which no stage reads; a killed run's is removed by the next run of its stage.)"""
     return sorted(
         str(path.relative_to(repo))
-        for folder in ("data", "models", "dvclive", "reports")
+        for folder in ("data/raw", "data/prepared", "data/noisy", "models", "dvclive", "reports")
         for pattern in ("**/.*.tmp*", "**/.*-partial-*")
         for path in (repo / folder).glob(pattern)
     )
@@ -177,19 +179,33 @@ def slow_mirror(mnist_mirror):
     thread.join()
 
 
+def output_files(repo):
+    """Every file the pipeline writes, with its bytes."""
+    return {
+        str(path.relative_to(repo)): path.read_bytes()
+        for folder in ("data", "models", "dvclive", "reports")
+        for path in (repo / folder).rglob("*")
+        if path.is_file() and "-partial-" not in str(path)
+    }
+
+
 @pytest.mark.parametrize(
     "stage, signum, marker",
     [
         ("fetch", signal.SIGTERM, "Running stage 'fetch'"),
+        ("fetch", signal.SIGKILL, "Running stage 'fetch'"),
         ("noise", signal.SIGINT, "Running stage 'noise'"),
+        ("noise", signal.SIGKILL, "Running stage 'noise'"),
         ("train", signal.SIGINT, "Epoch: 1 "),
         ("train", signal.SIGTERM, "Epoch: 1 "),
         ("evaluate", signal.SIGTERM, "evaluate noisy_input: "),
-        ("evaluate", signal.SIGINT, "Running stage 'evaluate'"),
+        ("evaluate", signal.SIGKILL, "evaluate noisy_input: "),
     ],
 )
 def test_a_signal_in_the_middle_of_a_stage_leaves_nothing_half_written(done, request, stage, signum, marker):
-    before = results(done)
+    """The stage is forced to run again, which would write the very same bytes; stopped midway,
+    every output file must be either absent or still the previous one, byte for byte."""
+    before, files = results(done), output_files(done)
     env = environment()
     if stage == "fetch":
         env["MNIST_MIRROR"] = request.getfixturevalue("slow_mirror")
@@ -197,13 +213,14 @@ def test_a_signal_in_the_middle_of_a_stage_leaves_nothing_half_written(done, req
         read_until(process, marker)
         time.sleep(0.5 if stage == "fetch" else 0.1)
         stop(process, signum)
-    assert process.returncode != 0  # stopped before the stage finished
+    assert process.returncode != 0
     assert stray_files(done) == []
+    assert all(files.get(path) == data for path, data in output_files(done).items())
     assert "Data and pipelines are up to date." not in dvc(done, "status").stdout
 
     again = dvc(done, "repro")
     assert stage in " ".join(ran(again.stdout)) or f"Stage '{stage}" in again.stdout
-    assert results(done) == before
+    assert results(done) == before and output_files(done) == files
     assert "Data and pipelines are up to date." in dvc(done, "status").stdout
 
 
@@ -276,11 +293,22 @@ def test_stored_noise_clipped_noise_and_the_split_order_run_end_to_end(done):
     assert (train["labels"] == labels[sizes["validation_size"] : sizes["validation_size"] + sizes["train_size"]]).all()
 
     baseline = metrics(done)
-    dvc(done, "exp", "run", "-S", "train.noise=stored", "-S", "noise.clip=true")
+    # Stored noise alone: the same test noise, other training noise, so other models.
+    dvc(done, "exp", "run", "-S", "train.noise=stored")
     stored = load_arrays(done / "data/noisy/train.npz")["images"]
-    assert stored.shape == (sizes["train_size"], 784) and 0 <= stored.min() and stored.max() <= 1  # clipped
+    assert stored.shape == (sizes["train_size"], 784) and stored.min() < 0 < 1 < stored.max()  # unclipped
     scores = metrics(done)
-    assert scores["noisy_input"]["cost"] < baseline["noisy_input"]["cost"]  # clipping removes some noise
+    assert scores["noisy_input"] == baseline["noisy_input"]
+    for name in model_names(done):
+        assert scores[name]["cost"] < scores["noisy_input"]["cost"] and scores[name] != baseline[name]
+    restore(done)
+    # Clipped noise: the noisy input itself gets closer to the clean images.
+    dvc(done, "exp", "run", "-S", "noise.clip=true")
+    assert not (done / "data/noisy/train.npz").exists()  # fresh noise: no stored copy made
+    noisy_test = load_arrays(done / "data/noisy/test.npz")["images"]
+    assert 0 <= noisy_test.min() and noisy_test.max() <= 1
+    scores = metrics(done)
+    assert scores["noisy_input"]["cost"] < baseline["noisy_input"]["cost"]
     for name in model_names(done):
         assert scores[name]["cost"] < scores["noisy_input"]["cost"] and scores[name] != baseline[name]
     restore(done)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from dae.files import IMAGES, LABELS, NOISY_IMAGES, DataError, atomic_path, load_arrays, same_count, save_arrays
+from dae.files import IMAGES, LABELS, NOISY_IMAGES, DataError, atomic_folder, atomic_path, load_arrays, same_count, save_arrays
 
 
 def split(count=5):
@@ -81,3 +81,17 @@ def test_a_killed_writers_temporary_file_is_removed_by_the_next_write(tmp_path):
     with atomic_path(tmp_path / "deep.keras") as tmp:
         tmp.write_text("new")
     assert sorted(p.name for p in tmp_path.iterdir()) == [".shallow.abc123.tmp.keras", "deep.keras"]
+
+
+def test_a_folder_is_written_whole_or_not_at_all(tmp_path):
+    target = tmp_path / "noisy"
+    with pytest.raises(RuntimeError), atomic_folder(target) as folder:
+        (folder / "validation.npz").write_text("new")
+        raise RuntimeError("killed before test.npz")
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+    (tmp_path / ".noisy-partial-abc").mkdir()  # a killed writer's, no `finally` ran
+    with atomic_folder(target) as folder:
+        (folder / "validation.npz").write_text("new")
+        (folder / "test.npz").write_text("new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["noisy"]
+    assert sorted(p.name for p in target.iterdir()) == ["test.npz", "validation.npz"]

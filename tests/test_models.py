@@ -39,9 +39,7 @@ def test_keras_initializer_by_name_gets_zero_biases():
 
 SAVE = """
 import sys, keras
-from dae.files import DataError
-from dae.models import REFERENCE_INITIALIZER, build_autoencoder, compile_autoencoder, is_initializer, load_model, save_model
-from tests.conftest import PROJECT
+from dae.models import build_autoencoder, compile_autoencoder, save_model
 keras.utils.set_random_seed(0)
 save_model(compile_autoencoder(build_autoencoder([8, 4]), 0.01), sys.argv[1])
 """
@@ -93,7 +91,7 @@ def test_a_model_of_the_wrong_shape_is_refused(tmp_path):
 
 @pytest.mark.parametrize(
     "name, valid",
-    [(REFERENCE_INITIALIZER, True), ("glorot_uniform", True), ("he_normal", True), (None, False), ("", False), ("glorot", False), (3, False), (["zeros"], False)],
+    [(REFERENCE_INITIALIZER, True), ("glorot_uniform", True), ("he_normal", True), (None, False), ("", False), ("glorot", False), (3, False), (["zeros"], False), ("stft", False), ("Initializer", False)],
 )
 def test_is_initializer(name, valid):
     assert is_initializer(name) is valid

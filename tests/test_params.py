@@ -55,6 +55,8 @@ def test_valid_values_pass():
         (lambda d: p.model_names(d), {"models": {"a/b": {}}}, "model name 'a/b' under `models` is invalid"),
         (lambda d: p.model_names(d), {"models": {1: {}}}, "model name 1 under `models` is invalid"),
         (lambda d: p.model_names(d), {"models": {"noisy_input": {}}}, "model name 'noisy_input' under `models` is invalid: it is a baseline's name"),
+        (lambda d: p.number(d, "lr"), {"lr": 10**400}, "`lr` = 1000000000"),
+        (lambda d: p.model_names(d), {"models": {"deep": {}, "Deep": {}}}, "model name 'deep' under `models` is invalid: another differs only in case"),
         (lambda d: p.model_names(d), {"models": {"deep": [256]}}, "`models.deep` = [256] is invalid: expected a mapping of the model's settings"),
         (lambda d: p.integer(d, "train.epochs"), {"train": {}}, "missing parameter `train.epochs`"),
     ],

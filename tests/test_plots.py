@@ -1,7 +1,9 @@
 import numpy as np
+import pytest
 from PIL import Image
 
 from dae import plots
+from dae.files import DataError
 
 
 def test_one_of_each_class_takes_the_first_of_each_digit():
@@ -53,3 +55,15 @@ def test_curve_rows_hold_every_model_split_and_epoch():
 def test_one_of_each_class_copes_with_a_split_that_lacks_some_digits():
     labels = np.array([7, 2, 1, 0, 4, 1])
     assert plots.one_of_each_class(labels) == [3, 2, 1, 4, 0]
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [(None, "cannot read"), ("", "cannot read"), ("step\tcost\n1\tabc\n", "cannot read"), ("step\tcost\n1\tnan\n", "non-finite values")],
+)
+def test_a_bad_history_names_its_file(tmp_path, text, problem):
+    tsv = tmp_path / "cost.tsv"
+    if text is not None:
+        tsv.write_text(text)
+    with pytest.raises(DataError, match=f"{tsv}: {problem}"):
+        plots.read_curve(tsv)

@@ -5,7 +5,7 @@ import tensorflow as tf
 
 from dae import noise
 from dae.models import build_autoencoder, compile_autoencoder
-from dae.training import BlockTraining, CostLog, batches_per_block, train_autoencoder, training_blocks
+from dae.training import BlockTraining, CostLog, batches_per_block, resume_folder, train_autoencoder, training_blocks
 
 
 def digits(count, seed=0):
@@ -180,3 +180,32 @@ def test_an_interrupted_run_resumes_to_the_weights_of_an_uninterrupted_one(tmp_p
         np.testing.assert_array_equal(a, b)
     # The saved epochs are replayed to the callbacks (the cost log, dvclive), then the new ones follow.
     assert [line.split(" cost")[0] for line in capsys.readouterr().out.splitlines()] == [f"Epoch: {k}" for k in range(1, 5)]
+
+
+def test_a_damaged_backup_is_dropped_and_training_starts_over(tmp_path, capsys):
+    plain, plain_history = short_run(epochs=3)
+    with pytest.raises(KeyboardInterrupt):
+        short_run(epochs=3, backup=tmp_path, callbacks=[Interrupt(2)])
+    (weights,) = tmp_path.glob("epoch-*.weights.h5")
+    weights.write_bytes(weights.read_bytes()[:100])  # what a power cut or a full disk may leave
+    capsys.readouterr()
+    again, history = short_run(epochs=3, backup=tmp_path)
+    assert "cannot resume from epoch 2" in capsys.readouterr().out
+    assert history == plain_history
+    for a, b in zip(plain.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_resume_folder_is_named_by_settings_and_files_and_replaces_only_its_own_models(tmp_path):
+    data = tmp_path / "data.npz"
+    data.write_bytes(b"images")
+    root = tmp_path / "resume"
+    first = resume_folder(root, "deep", {"epochs": 20}, [data])
+    assert first == resume_folder(root, "deep", {"epochs": 20}, [data])
+    first.mkdir(parents=True)
+    neighbour = resume_folder(root, "deep-2", {"epochs": 20}, [data])
+    neighbour.mkdir()
+    assert resume_folder(root, "deep", {"epochs": 30}, [data]) != first
+    assert not first.exists() and neighbour.exists()  # deep's old state gone, deep-2's kept
+    data.write_bytes(b"other images")
+    assert resume_folder(root, "deep-2", {"epochs": 20}, [data]) != neighbour
