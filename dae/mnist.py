@@ -1,18 +1,17 @@
 """Downloading the four MNIST files from the first source that serves them intact."""
 
-import glob
 import hashlib
 import http.client
 import os
-import shutil
 import socket
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from tqdm import tqdm
+
+from dae.files import atomic_folder
 
 # SHA-256 of the published files (their MD5s are the ones torchvision pins).
 FILES = {
@@ -142,20 +141,11 @@ def fetch(dest, source_list, files=FILES, attempts=3, timeout=30, progress=True,
     `timeout` (s) bounds each connect and read, `deadline` (s) each download attempt;
     a source that misses the deadline is not retried, so it costs at most one deadline.
 
-    Files are gathered in a temporary folder beside `dest` and moved in only once all are
-    verified, so a failure leaves nothing of the attempt in `dest`. Returns {name: source}.
+    A failure leaves nothing of the attempt in `dest`. Returns {name: source}.
     """
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    prefix = f".{dest.name}-partial-"
-    for stale in dest.parent.glob(glob.escape(prefix) + "*"):  # left by a killed fetch (SIGKILL skips `finally`)
-        shutil.rmtree(stale, ignore_errors=True)
-    staging = Path(tempfile.mkdtemp(dir=dest.parent, prefix=prefix))
-    mask = os.umask(0)
-    os.umask(mask)
-    staging.chmod(0o777 & ~mask)  # mkdtemp makes it private; it becomes `dest`
     used = {}
-    try:
+    # Gathered in a folder beside `dest` that becomes `dest` in one rename once all are verified.
+    with atomic_folder(dest) as staging:
         for name, expected in files.items():
             failures = []
             for source in source_list:
@@ -174,9 +164,4 @@ def fetch(dest, source_list, files=FILES, attempts=3, timeout=30, progress=True,
                     f"Set {MIRROR_VARIABLE} to a folder or http(s) URL base holding the four MNIST "
                     f"files, e.g. `export {MIRROR_VARIABLE}=/path/to/mnist`, then rerun."
                 )
-        # One rename: `dest` holds all four verified files or none of this attempt.
-        shutil.rmtree(dest, ignore_errors=True)
-        os.replace(staging, dest)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return used
