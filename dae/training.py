@@ -25,7 +25,8 @@ def batches_per_block(batches_per_epoch, limit=MAX_BATCHES_PER_BLOCK):
 
 
 def training_blocks(images, batch_size, noise_level, seed, clip=False, stored_noisy=None, block=1, start=0):
-    """An endless tf.data stream of (noisy, clean) blocks of shape [block, batch_size, 784].
+    """An endless tf.data stream of (noisy, clean) blocks of shape [block, batch_size, 784]
+    (with `block=None`, of plain batches of shape [batch_size, 784]).
 
     `images` are the uint8 training images; a batch holds them as `noise.to_unit` does, in
     [0, 1]. They stay uint8 until then, a quarter of the memory of float32 copies.
@@ -42,7 +43,7 @@ def training_blocks(images, batch_size, noise_level, seed, clip=False, stored_no
         raise ValueError(f"expected uint8 training images, got {images.dtype}")
     if stored_noisy is not None and stored_noisy.shape != (count, INPUT_SIZE):
         raise ValueError(f"expected a stored noisy copy of shape ({count}, {INPUT_SIZE}), got {stored_noisy.shape}")
-    if count % batch_size or (count // batch_size) % block:
+    if count % batch_size or (count // batch_size) % (block or 1):
         raise ValueError(f"{count} images do not split into blocks of {block} batches of {batch_size}")
     images = tf.constant(images.reshape(count, -1))
     stored_noisy = None if stored_noisy is None else tf.constant(stored_noisy)
@@ -55,9 +56,15 @@ def training_blocks(images, batch_size, noise_level, seed, clip=False, stored_no
         noisy = targets + noise_level * draws
         return (tf.clip_by_value(noisy, 0.0, 1.0) if clip else noisy), targets
 
-    order = tf.data.Dataset.range(count).shuffle(count, seed=seed, reshuffle_each_iteration=True)
-    batches = order.repeat().batch(batch_size).enumerate().skip(start).map(corrupt)
-    return batches.batch(block).prefetch(1)
+    def epochs(_):
+        # Built afresh for every iterator, so that each one starts with the first epoch's order:
+        # a shuffle's seed state otherwise lives on in the dataset, and Keras opens one iterator
+        # to read a distributed stream's shapes, then another to train.
+        order = tf.data.Dataset.range(count).shuffle(count, seed=seed, reshuffle_each_iteration=True)
+        return order.repeat()
+
+    batches = tf.data.Dataset.range(1).flat_map(epochs).batch(batch_size).enumerate().skip(start).map(corrupt)
+    return (batches if block is None else batches.batch(block)).prefetch(1)
 
 
 class BlockTraining(keras.Model):
@@ -187,9 +194,16 @@ def move_history(source, dest):
     os.replace(Path(source) / "metrics.json", dest / "metrics.json")
 
 
+def strategy():
+    """Mirrored over every GPU when there are several, else TensorFlow's default (one device)."""
+    if len(tf.config.list_logical_devices("GPU")) > 1:
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
 def train_autoencoder(
     images, validation, *, encoder, initializer, learning_rate, batch_size, epochs,
-    noise_level, clip, seed, stored_noisy=None, name="autoencoder", callbacks=(), backup=None,
+    noise_level, clip, seed, stored_noisy=None, name="autoencoder", callbacks=(), backup=None, distribute=None,
 ):
     """Build and fit one autoencoder on uint8 `images`; `validation` is (noisy, clean) in [0, 1].
 
@@ -199,26 +213,35 @@ def train_autoencoder(
 
     Seeds Keras, NumPy and Python from `seed` and turns on TensorFlow's op determinism, so the
     same arguments on the same machine give the same weights, bit for bit.
+
+    The model is built in the scope of the tf.distribute strategy `distribute` (default:
+    `strategy()`). With several replicas, Keras splits each batch between them and averages
+    their gradients, one batch per step (a block of batches would be split between them instead).
     """
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
-    model = build_autoencoder(encoder, initializer, name=name)
+    distribute = distribute or strategy()
     batches = len(images) // batch_size
-    block = batches_per_block(batches)
-    trainer = BlockTraining(model, name=f"{model.name}_training")
-    compile_autoencoder(trainer, learning_rate)
+    block = batches_per_block(batches) if distribute.num_replicas_in_sync == 1 else None
+    if batch_size % distribute.num_replicas_in_sync:
+        raise ValueError(f"a batch of {batch_size} does not split evenly between {distribute.num_replicas_in_sync} replicas")
     callbacks = list(callbacks)
     done = 0
+    with distribute.scope():
+        model = build_autoencoder(encoder, initializer, name=name)
+        trainer = model if block is None else BlockTraining(model, name=f"{model.name}_training")
+        compile_autoencoder(trainer, learning_rate)
+        if backup is not None:
+            backup = EpochBackup(backup)
+            done = backup.restore(trainer)
     if backup is not None:
-        backup = EpochBackup(backup)
-        done = backup.restore(trainer)
         replay = keras.callbacks.CallbackList(callbacks, model=trainer)
         for epoch in range(done):
             replay.on_epoch_end(epoch, {key: values[epoch] for key, values in backup.history.items()})
         callbacks.append(backup)
     history = trainer.fit(
         training_blocks(images, batch_size, noise_level, seed, clip, stored_noisy, block, start=done * batches),
-        steps_per_epoch=batches // block,
+        steps_per_epoch=batches // (block or 1),
         initial_epoch=done,
         epochs=epochs,
         validation_data=validation,

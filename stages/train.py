@@ -87,9 +87,11 @@ def main():
             f"of the {len(images)} training images (`prepare.train_size`)"
         )
 
-    device = (tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU"))[0].name
+    distribute = training.strategy()
+    devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+    device = devices[0].name if distribute.num_replicas_in_sync == 1 else f"{len(devices)} GPUs, mirrored"
     # Resuming is bit for bit only where the arithmetic is the same: same params, inputs, code,
-    # libraries, device and the flags that change what XLA and oneDNN compile.
+    # libraries, devices and the flags that change what XLA and oneDNN compile.
     machine = [device, platform.machine(), tf.__version__, keras.__version__]
     machine += [os.environ.get(flag) for flag in ("XLA_FLAGS", "TF_ENABLE_ONEDNN_OPTS", "ONEDNN_MAX_CPU_ISA")]
     code = [training.__file__, models.__file__, noise.__file__, files.__file__, __file__]
@@ -101,7 +103,9 @@ def main():
     # saved: a failed or killed run leaves no partial history there.
     live = Live(str(backup / "dvclive"), dvcyaml=False, save_dvc_exp=False)
     callbacks = [CostLog(live), keras.callbacks.TerminateOnNaN()]
-    model, history = train_autoencoder(images, validation, name=name, callbacks=callbacks, backup=backup, **config)
+    model, history = train_autoencoder(
+        images, validation, name=name, callbacks=callbacks, backup=backup, distribute=distribute, **config
+    )
     # Exit before saving: DVC then records no result of this run, neither in dvc.lock nor in its run cache.
     finite = [math.isfinite(cost) and math.isfinite(val) for cost, val in zip(history["loss"], history["val_loss"])]
     if not all(finite):

@@ -4,6 +4,7 @@ import csv
 import json
 import shutil
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -147,6 +148,30 @@ def test_push_then_pull_in_a_second_clone_retrains_nothing(repo, tmp_path):
     assert "Data and pipelines are up to date." in dvc(clone, "status").stdout
     again = dvc(clone, "repro")
     assert ran(again.stdout) == set() and "Data and pipelines are up to date." in again.stdout
+
+
+def test_artifacts_get_downloads_every_model_from_the_remote(repo, tmp_path):
+    """The models are a DVC artifact: `dvc artifacts get` downloads them from the remote that a
+    clone's committed config names (the clone has neither a cache nor a workspace copy)."""
+    restore(repo)
+    remote = tmp_path / "remote"
+    dvc(repo, "remote", "add", "--local", "--force", "-d", "storage", str(remote))
+    dvc(repo, "push")
+    clone = tmp_path / "clone"
+    run(tmp_path, "git", "clone", "-q", str(repo), str(clone))
+    dvc(clone, "remote", "add", "-d", "storage", str(remote))
+    run(clone, "git", "commit", "-qam", "the remote, for everyone")
+    # A version in DVC's model registry (an annotated git tag `autoencoders@v0.0.1`), which
+    # `dvc artifacts get` looks for; the `gto` CLI comes with DVC.
+    registered = run(clone, str(Path(sys.executable).parent / "gto"), "register", "autoencoders")
+    assert "autoencoders@v0.0.1" in registered.stdout + registered.stderr
+    fetched = tmp_path / "fetched"
+    dvc(tmp_path, "artifacts", "get", str(clone), "autoencoders", "-o", str(fetched))
+    names = model_names(clone)
+    assert sorted(path.name for path in fetched.glob("*.keras")) == sorted(f"{name}.keras" for name in names)
+    for name in names:
+        assert (fetched / f"{name}.keras").read_bytes() == (repo / f"models/{name}.keras").read_bytes()
+    assert not (clone / ".dvc/cache").exists()
 
 
 def test_fetch_refuses_a_corrupt_mirror_and_keeps_nothing(tmp_path, mnist_mirror):

@@ -1,3 +1,8 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -149,6 +154,52 @@ def test_a_stream_started_later_gives_the_same_batches():
     for (noisy, clean), (noisy_later, clean_later) in zip(whole[5:], later):
         np.testing.assert_array_equal(noisy, noisy_later)
         np.testing.assert_array_equal(clean, clean_later)
+
+
+def test_every_iterator_of_a_stream_starts_with_the_same_batches():
+    """Keras may open a stream more than once (a distributed one: once for its shapes, once to
+    train); each iterator must start with the first epoch's order, not continue the shuffle."""
+    stream = training_blocks(digit_bytes(40), batch_size=10, noise_level=0.6, seed=3, block=None)
+    first, second = take_blocks(stream, 6), take_blocks(stream, 6)
+    for (noisy, clean), (noisy_again, clean_again) in zip(first, second):
+        np.testing.assert_array_equal(noisy, noisy_again)
+        np.testing.assert_array_equal(clean, clean_again)
+    assert first[0][0].shape == (10, 784)  # plain batches, no block dimension
+    assert not np.array_equal(sorted_rows(first[0][1]), sorted_rows(first[4][1]))  # yet a new order every epoch
+
+
+# Two replicas on two logical CPUs: TensorFlow's devices are fixed once it starts, hence a process of its own.
+MIRRORED = """
+import json, sys
+import numpy as np
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from tests.test_training import short_run
+mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+single, single_history = short_run(epochs=2)
+model, history = short_run(epochs=2, distribute=mirrored)
+print(json.dumps({
+    "replicas": mirrored.num_replicas_in_sync,
+    "variables": sorted({type(weight.value).__name__ for weight in model.weights}),
+    "largest_difference": max(float(np.abs(a - b).max()) for a, b in zip(model.get_weights(), single.get_weights())),
+    "history": history, "single_history": single_history,
+}))
+"""
+
+
+def test_training_under_a_mirrored_strategy_takes_the_same_steps():
+    """Built in a MirroredStrategy's scope, the model's variables are mirrored and each batch is
+    split between the replicas: the weights and costs are those of training on one device."""
+    result = subprocess.run(
+        [sys.executable, "-c", MIRRORED], cwd=Path(__file__).parents[1], capture_output=True, text=True, check=True
+    )
+    found = json.loads(result.stdout.splitlines()[-1])
+    assert found["replicas"] == 2 and found["variables"] == ["MirroredVariable"]
+    assert found["largest_difference"] < 1e-4
+    for key in ("loss", "val_loss"):
+        np.testing.assert_allclose(found["history"][key], found["single_history"][key], rtol=1e-5)
+    assert found["history"]["loss"][-1] < 0.8 * found["history"]["loss"][0]
 
 
 class Interrupt(keras.callbacks.Callback):
