@@ -5,8 +5,10 @@ Run from the project root after a `dvc repro` (it reruns stages and one experime
 
 Prints, for the workspace's params:
 - the wall time of a no-op `dvc repro` (median of three);
-- each stage forced to run alone (`dvc repro -f -s <stage>`): wall time, share of the total and
-  peak resident memory of its largest process;
+- one full forced `dvc repro -f`: each stage's wall time (from DVC's `Running stage` line to the
+  next, so DVC's own hashing and caching of its outputs count with it), its share of the total,
+  and the peak resident memory of its process (the kernel's high-water mark, VmHWM, read every
+  0.05 s);
 - how much one `dvc exp run -S noise_level=...` adds to DVC's cache (`.dvc/cache`).
 """
 
@@ -15,10 +17,9 @@ import json
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
-
-import yaml
 
 # Runs one command and reports its wall time and the peak memory of its largest descendant.
 TIMED = """
@@ -43,12 +44,67 @@ def dvc(*args):
     return [sys.executable, "-m", "dvc", *args]
 
 
-def stage_names():
-    """Stages in pipeline order, with each `foreach` expanded the way DVC names them."""
-    stages = yaml.safe_load(Path("dvc.yaml").read_text())["stages"]
-    models = yaml.safe_load(Path("params.yaml").read_text())["models"]
-    for name, stage in stages.items():
-        yield from ([f"{name}@{model}" for model in models] if "foreach" in stage else [name])
+def stage_of(command):
+    """The dvc.yaml stage a `python -m stages.<name> [model]` command line runs, as DVC names it."""
+    if "-m" in command and command.index("-m") + 1 < len(command):
+        module = command[command.index("-m") + 1]
+        if module.startswith("stages."):
+            return "@".join([module.removeprefix("stages."), *command[command.index("-m") + 2 :]])
+    return None
+
+
+def processes():
+    """(pid, parent pid, command line) of every process, from Linux's /proc."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                yield int(entry.name), parent, (entry / "cmdline").read_text().split("\0")
+            except (OSError, IndexError, ValueError):
+                pass  # it ended while being read
+
+
+def high_water_mib(pid):
+    """The peak resident memory of a live process so far (Linux's VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def full_run():
+    """`dvc repro -f`, timed stage by stage from its output, with each stage's peak memory."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(dvc("repro", "-f"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    marks, peaks = [], {}
+
+    def read():
+        for line in proc.stdout:
+            if line.startswith("Running stage '"):
+                marks.append((line.split("'")[1], time.perf_counter()))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    while proc.poll() is None:
+        table = list(processes())
+        tree = {proc.pid}
+        for _ in range(4):  # dvc, its shell, the stage: a few generations deep
+            tree |= {pid for pid, parent, _ in table if parent in tree}
+        for pid, _, command in table:
+            stage = stage_of(command) if pid in tree else None
+            try:
+                if stage:
+                    peaks[stage] = max(peaks.get(stage, 0.0), high_water_mib(pid))
+            except OSError:
+                pass  # it ended between the listing and the reading
+        time.sleep(0.05)
+    reader.join()
+    ended = time.perf_counter()
+    if proc.returncode:
+        sys.exit("`dvc repro -f` failed")
+    ends = [at for _, at in marks[1:]] + [ended]
+    rows = [(stage, end - begin, peaks.get(stage, 0.0)) for (stage, begin), end in zip(marks, ends)]
+    return rows, ended - started
 
 
 def cache_bytes(cache=Path(".dvc/cache")):
@@ -66,15 +122,14 @@ def main():
     noop = [timed(*dvc("repro"))["seconds"] for _ in range(3)]
     print(f"no-op `dvc repro`: {statistics.median(noop):.2f} s (median of {', '.join(f'{s:.2f}' for s in noop)})")
 
-    rows = [(stage, timed(*dvc("repro", "-f", "-s", stage))) for stage in stage_names()]
-    total = sum(r["seconds"] for _, r in rows)
-    print(f"\nEvery stage forced, one at a time: {total:.0f} s in all")
+    rows, total = full_run()
+    print(f"\nA full forced `dvc repro -f`: {total:.0f} s in all, {total - sum(r[1] for r in rows):.1f} s of it before the first stage")
     print("| stage | wall time | share | peak memory |")
     print("| --- | --- | --- | --- |")
-    for stage, r in rows:
-        print(f"| `{stage}` | {r['seconds']:.1f} s | {100 * r['seconds'] / total:.0f}% | {r['peak_mib']:,.0f} MiB |")
-    others = sum(r["seconds"] for stage, r in rows if not stage.startswith("train@"))
-    print(f"stages other than train: {others:.1f} s, {100 * others / total:.0f}% of the total")
+    for stage, seconds, peak in rows:
+        print(f"| `{stage}` | {seconds:.1f} s | {100 * seconds / total:.1f}% | {peak:,.0f} MiB |")
+    others = total - sum(seconds for stage, seconds, _ in rows if stage.startswith("train@"))
+    print(f"everything but train (DVC's start included): {others:.1f} s, {100 * others / total:.1f}% of the total")
 
     if not args.skip_experiment:
         before = cache_bytes()

@@ -1,9 +1,20 @@
-"""Image-quality scores of reconstructions against the clean images, all in [0, 1] pixel units."""
+"""Image-quality scores of reconstructions against the clean images, all in [0, 1] pixel units.
+
+PSNR and SSIM are TensorFlow's (`tf.image.psnr`, `tf.image.ssim` with its defaults), computed
+here in float64 with NumPy: SSIM's 11x11 Gaussian window is the outer product of two 1-D ones,
+so each filtered map is two matrix products instead of a 2-D convolution: on a 2-core CPU,
+0.3 s for 10,000 images against 1.3 s with XLA (after 1.2 s compiling) and 14 s without.
+Tests check both scores against TensorFlow's.
+"""
 
 import numpy as np
-import tensorflow as tf
 
 from dae.idx import IMAGE_SHAPE
+
+# tf.image.ssim's defaults: a Gaussian window of 11 pixels and sigma 1.5, k1 = 0.01, k2 = 0.03, peak 1.
+SSIM_WINDOW, SSIM_SIGMA, SSIM_K1, SSIM_K2 = 11, 1.5, 0.01, 0.03
+# Images scored at a time: bounds the float64 temporaries to a few tens of MB.
+CHUNK = 1000
 
 
 def cost(images, clean):
@@ -11,30 +22,41 @@ def cost(images, clean):
     return float(np.mean(np.square(images.astype(np.float64) - clean.astype(np.float64))))
 
 
-def _as_tf_images(flat):
-    return tf.convert_to_tensor(flat.reshape(-1, *IMAGE_SHAPE, 1), dtype=tf.float32)
-
-
-# Compiled with XLA: several times faster than TensorFlow's own kernels for SSIM's 11x11
-# filters on a CPU, and as deterministic.
-@tf.function(jit_compile=True)
-def _mean_psnr(images, clean):
-    return tf.reduce_mean(tf.image.psnr(images, clean, max_val=1.0))
-
-
-@tf.function(jit_compile=True)
-def _mean_ssim(images, clean):
-    return tf.reduce_mean(tf.image.ssim(images, clean, max_val=1.0))
-
-
 def psnr(images, clean):
     """Peak signal-to-noise ratio in dB (peak 1.0), computed per image, then averaged."""
-    return float(_mean_psnr(_as_tf_images(images), _as_tf_images(clean)))
+    errors = np.mean(np.square(images.astype(np.float64) - clean.astype(np.float64)), axis=1)
+    return float(np.mean(-10 * np.log10(errors)))
+
+
+def _window(size):
+    """The 1-D Gaussian at every 'valid' position along `size` pixels, one position a row."""
+    offsets = np.arange(SSIM_WINDOW) - (SSIM_WINDOW - 1) / 2
+    gaussian = np.exp(-(offsets**2) / (2 * SSIM_SIGMA**2))
+    rows = np.zeros((size - SSIM_WINDOW + 1, size))
+    for row in range(len(rows)):
+        rows[row, row : row + SSIM_WINDOW] = gaussian / gaussian.sum()
+    return rows
+
+
+def _ssim_per_image(images, clean):
+    x, y = (a.astype(np.float64).reshape(-1, *IMAGE_SHAPE) for a in (images, clean))
+    down, across = _window(IMAGE_SHAPE[0]), _window(IMAGE_SHAPE[1])
+
+    def local_mean(maps):  # along the rows, then the columns; the map axes end up swapped, which a mean ignores
+        return np.tensordot(np.tensordot(maps, across, axes=([2], [1])), down, axes=([1], [1]))
+
+    c1, c2 = SSIM_K1**2, SSIM_K2**2
+    mean_x, mean_y = local_mean(x), local_mean(y)
+    both, squares = 2 * mean_x * mean_y, mean_x**2 + mean_y**2
+    luminance = (both + c1) / (squares + c1)
+    contrast_structure = (2 * local_mean(x * y) - both + c2) / (local_mean(x * x + y * y) - squares + c2)
+    return np.mean(luminance * contrast_structure, axis=(1, 2))
 
 
 def ssim(images, clean):
     """Structural similarity (Wang et al. 2004, TensorFlow's 11x11 Gaussian window), averaged over images."""
-    return float(_mean_ssim(_as_tf_images(images), _as_tf_images(clean)))
+    parts = [_ssim_per_image(images[i : i + CHUNK], clean[i : i + CHUNK]) for i in range(0, len(images), CHUNK)]
+    return float(np.mean(np.concatenate(parts)))
 
 
 def image_quality(images, clean):

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from dae import metrics
 from dae.metrics import cost, image_quality, psnr, ssim
 
 
@@ -29,3 +30,35 @@ def test_image_quality_reports_all_three():
     scores = image_quality(clean + np.float32(0.1), clean)
     assert set(scores) == {"cost", "psnr", "ssim"}
     assert scores["cost"] == pytest.approx(0.01)
+
+
+def test_psnr_and_ssim_are_tensorflows():
+    """The NumPy scores equal tf.image.psnr and tf.image.ssim (defaults, peak 1) averaged over
+    images, on digit-like images, on noise and on reconstructions in between."""
+    import tensorflow as tf
+
+    from tests.test_training import digits
+
+    rng = np.random.default_rng(0)
+    clean = digits(300)
+    cases = {
+        "noisy": clean + rng.normal(0, 0.6, clean.shape).astype(np.float32),
+        "blurred": (0.7 * clean + 0.3 * np.roll(clean, 29, axis=1) + rng.normal(0, 0.02, clean.shape)).astype(np.float32),
+        "random": rng.random(clean.shape, dtype=np.float32),
+    }
+    as_tf = lambda flat: tf.constant(flat.reshape(-1, 28, 28, 1))  # noqa: E731
+    for name, images in cases.items():
+        expected_psnr = float(tf.reduce_mean(tf.image.psnr(as_tf(images), as_tf(clean), max_val=1.0)))
+        expected_ssim = float(tf.reduce_mean(tf.image.ssim(as_tf(images), as_tf(clean), max_val=1.0)))
+        assert psnr(images, clean) == pytest.approx(expected_psnr, abs=1e-4), name
+        assert ssim(images, clean) == pytest.approx(expected_ssim, abs=1e-5), name
+    assert len({round(ssim(images, clean), 3) for images in cases.values()}) == 3  # the cases do differ
+
+
+def test_ssim_scores_each_image_alone_whatever_the_chunks(monkeypatch):
+    monkeypatch.setattr(metrics, "CHUNK", 2)  # 5 images: chunks of 2, 2 and 1
+    rng = np.random.default_rng(2)
+    clean = rng.random((5, 784), dtype=np.float32)
+    images = np.clip(clean + rng.normal(0, 0.2, clean.shape), 0, 1).astype(np.float32)
+    alone = [ssim(images[i : i + 1], clean[i : i + 1]) for i in range(5)]
+    assert ssim(images, clean) == pytest.approx(np.mean(alone), abs=1e-12)
