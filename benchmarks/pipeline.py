@@ -59,7 +59,7 @@ def processes():
         if entry.name.isdigit():
             try:
                 parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                yield int(entry.name), parent, (entry / "cmdline").read_text().split("\0")
+                yield int(entry.name), parent, (entry / "cmdline").read_text().split("\0")[:-1]
             except (OSError, IndexError, ValueError):
                 pass  # it ended while being read
 
