@@ -56,14 +56,15 @@ def training_blocks(images, batch_size, noise_level, seed, clip=False, stored_no
         noisy = targets + noise_level * draws
         return (tf.clip_by_value(noisy, 0.0, 1.0) if clip else noisy), targets
 
-    def epochs(_):
-        # Built afresh for every iterator, so that each one starts with the first epoch's order:
-        # a shuffle's seed state otherwise lives on in the dataset, and Keras opens one iterator
-        # to read a distributed stream's shapes, then another to train.
+    def epochs(_=None):
         order = tf.data.Dataset.range(count).shuffle(count, seed=seed, reshuffle_each_iteration=True)
         return order.repeat()
 
-    batches = tf.data.Dataset.range(1).flat_map(epochs).batch(batch_size).enumerate().skip(start).map(corrupt)
+    # Plain batches feed a distributed model, and Keras opens a distributed stream twice (to read
+    # its shapes, then to train): the order is built afresh for each iterator, which otherwise
+    # would start with the next epoch's. Not for blocks (one iterator): it costs a fifth of the speed.
+    orders = epochs() if block else tf.data.Dataset.range(1).flat_map(epochs)
+    batches = orders.batch(batch_size).enumerate().skip(start).map(corrupt)
     return (batches if block is None else batches.batch(block)).prefetch(1)
 
 

@@ -156,9 +156,9 @@ def test_a_stream_started_later_gives_the_same_batches():
         np.testing.assert_array_equal(clean, clean_later)
 
 
-def test_every_iterator_of_a_stream_starts_with_the_same_batches():
-    """Keras may open a stream more than once (a distributed one: once for its shapes, once to
-    train); each iterator must start with the first epoch's order, not continue the shuffle."""
+def test_every_iterator_of_a_plain_batch_stream_starts_with_the_same_batches():
+    """Keras opens a distributed stream twice (once for its shapes, once to train); each
+    iterator must start with the first epoch's order, not continue the shuffle."""
     stream = training_blocks(digit_bytes(40), batch_size=10, noise_level=0.6, seed=3, block=None)
     first, second = take_blocks(stream, 6), take_blocks(stream, 6)
     for (noisy, clean), (noisy_again, clean_again) in zip(first, second):
