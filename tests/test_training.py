@@ -78,7 +78,7 @@ def test_stored_noise_is_reused_instead_of_drawn():
 
 
 def test_blocks_never_straddle_an_epoch():
-    assert batches_per_block(550) == 55
+    assert batches_per_block(550) == 25 and batches_per_block(550, limit=64) == 55
     assert batches_per_block(6) == 6 and batches_per_block(7) == 7 and batches_per_block(67) == 1
     with pytest.raises(ValueError, match="250 images do not split into blocks of 1 batches of 100"):
         training_blocks(digit_bytes(250), 100, 0.6, seed=0)
