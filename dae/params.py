@@ -100,8 +100,8 @@ def layer_sizes(params, key):
     return value
 
 
-# The baselines' names in the metrics, beside the models'.
-BASELINE_NAMES = ("noisy_input",)
+# The baselines' names in the metrics, beside the models' (dae/baselines.py).
+BASELINE_NAMES = ("noisy_input", "clipped_input", "wiener")
 # A model's name becomes a file name (models/<name>.keras) and part of a DVC stage name
 # (train@<name>): letters, digits, `_` and `-` only, so it cannot leave its folder.
 MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from dae import noise
+from dae import baselines, noise
 from dae import params as p
 from dae import plots
 from dae.files import IMAGES, LABELS, NOISY_IMAGES, DataError, atomic_path, load_arrays, same_count, save_csv
@@ -16,6 +16,7 @@ from dae.models import load_model
 
 PREPARED = Path("data/prepared")
 NOISY = Path("data/noisy")
+WIENER = Path("data/wiener.npz")
 MODELS = Path("models")
 HISTORIES = Path("dvclive")
 REPORTS = Path("reports")
@@ -50,6 +51,7 @@ def main():
         test = load_arrays(PREPARED / "test.npz", images=IMAGES, labels=LABELS)
         noisy = load_arrays(NOISY / "test.npz", images=NOISY_IMAGES)["images"]
         same_count({PREPARED / "test.npz": test["images"], NOISY / "test.npz": noisy})
+        wiener = load_arrays(WIENER, **baselines.WIENER)
         models = {name: load_model(path) for name, path in zip(model_names, paths)}
         curves = {
             name: {split: plots.read_curve(HISTORIES / name / "plots" / "metrics" / split / "cost.tsv") for split in ("train", "val")}
@@ -61,8 +63,14 @@ def main():
     # One forward pass over the whole test set: `predict` would first trace a function for batches.
     reconstructions = {name: model(noisy, training=False).numpy() for name, model in models.items()}
 
-    # The noisy input itself is the do-nothing baseline every model must beat.
-    metrics = {"noisy_input": image_quality(noisy, clean)}
+    # The baselines every model must beat (their names are p.BASELINE_NAMES): do nothing, clip to
+    # the pixels' range, and the best linear denoiser.
+    denoised_linearly = baselines.denoise_linear(noisy, wiener)
+    metrics = {
+        "noisy_input": image_quality(noisy, clean),
+        "clipped_input": image_quality(baselines.clipped(noisy), clean),
+        "wiener": image_quality(denoised_linearly, clean),
+    }
     metrics.update({name: image_quality(images, clean) for name, images in reconstructions.items()})
     broken = [f"{name}.{key}" for name, scores in metrics.items() for key, value in scores.items() if not math.isfinite(value)]
     if broken:
@@ -72,6 +80,7 @@ def main():
 
     shown = plots.one_of_each_class(test["labels"])
     rows = {"original": clean[shown], f"noisy\ncost {metrics['noisy_input']['cost']:.4f}": noisy[shown]}
+    rows[f"Wiener filter\ncost {metrics['wiener']['cost']:.4f}"] = denoised_linearly[shown]
     rows.update({f"{name}\ncost {metrics[name]['cost']:.4f}": images[shown] for name, images in reconstructions.items()})
     title = f"One test digit of each class: original, with noise level {noise_level:g}, and denoised (test cost)"
     plots.save_figure(plots.digit_grid(rows, title), REPORTS / "digits.png", dpi)

@@ -11,6 +11,7 @@ import yaml
 
 from dae import noise
 from dae.files import load_arrays
+from dae.params import BASELINE_NAMES
 from tests.conftest import PROJECT
 from tests.e2e import dvc, environment, metrics, model_names, new_repo, ran, restore, run, set_params
 
@@ -32,13 +33,14 @@ def repo(first_repro):
 def test_repro_runs_every_stage_then_nothing(first_repro):
     repo, output = first_repro
     names = model_names(repo)
-    assert ran(output) == {"fetch", "prepare", "noise", *(f"train@{name}" for name in names), "evaluate"}
+    assert ran(output) == {"fetch", "prepare", "noise", "wiener", *(f"train@{name}" for name in names), "evaluate"}
     assert "Epoch: 1 cost: " in output
     # Only the project's own lines: none of TensorFlow's start-up notices (stages/__init__.py).
     assert "cpu_feature_guard" not in output and "absl::InitializeLog" not in output
     assert "rebuild TensorFlow" not in output
     scores = metrics(repo)
-    assert list(scores) == ["noisy_input", *names]
+    assert list(scores) == [*BASELINE_NAMES, *names]
+    assert scores["wiener"]["cost"] < scores["clipped_input"]["cost"] < scores["noisy_input"]["cost"]
     # A model must beat predicting the mean training image whatever the input, which already
     # beats the noisy input (0.36) and an all-black output (0.10) by far.
     train = noise.to_unit(load_arrays(repo / "data/prepared/train.npz")["images"])
@@ -114,9 +116,9 @@ def test_exp_run_with_another_noise_level(repo):
     result = dvc(repo, "exp", "run", "-S", "noise_level=0.4")
     names = model_names(repo)
     trained = {f"train@{name}" for name in names}
-    assert ran(result.stdout) == {"noise", *trained, "evaluate"}
+    assert ran(result.stdout) == {"noise", "wiener", *trained, "evaluate"}
     diff = json.loads(dvc(repo, "metrics", "diff", "--json").stdout)["reports/test_metrics.json"]
-    for key in [f"{name}.cost" for name in ["noisy_input", *names]]:
+    for key in [f"{name}.cost" for name in [*BASELINE_NAMES, *names]]:
         assert diff[key]["old"] == baseline[key.split(".")[0]]["cost"]
         assert diff[key]["new"] != diff[key]["old"]
     shown = dvc(repo, "exp", "show", "--csv").stdout
@@ -127,7 +129,7 @@ def test_exp_run_with_another_noise_level(repo):
     restore(repo)
     again = dvc(repo, "exp", "run", "-S", "noise_level=0.4").stdout
     assert ran(again) == set()
-    for stage in ("noise", *trained, "evaluate"):
+    for stage in ("noise", "wiener", *trained, "evaluate"):
         assert f"Stage '{stage}' is cached - skipping run" in again
     for name in names:
         assert metrics(repo)[name]["cost"] == diff[f"{name}.cost"]["new"]

@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+
+from dae import baselines, noise
+from dae.files import load_arrays, save_arrays
+from tests.test_training import digits
+
+
+def correlated_pixels(count, seed=0):
+    """A small synthetic problem: 6 pixels in [0, 1] driven by 2 hidden factors."""
+    rng = np.random.default_rng(seed)
+    factors = rng.random((count, 2))
+    mixing = np.array([[0.6, 0.1, 0.3, 0.0, 0.5, 0.2], [0.2, 0.7, 0.1, 0.4, 0.0, 0.3]])
+    return np.clip(factors @ mixing + rng.normal(0, 0.05, (count, 6)), 0, 1).astype(np.float32)
+
+
+def least_squares(noisy, clean):
+    """The affine map of noisy pixels to clean ones with the least squared error, fitted directly."""
+    design = np.hstack([noisy.astype(np.float64), np.ones((len(noisy), 1))])
+    weights, *_ = np.linalg.lstsq(design, clean.astype(np.float64), rcond=None)
+    return lambda images: np.hstack([images.astype(np.float64), np.ones((len(images), 1))]) @ weights
+
+
+def test_clipped_noise_fit_is_the_direct_least_squares_fit_of_the_same_draw():
+    clean = correlated_pixels(5000)
+    fit = baselines.fit_wiener(clean, 0.5, clip=True, generator=noise.rng(7, "train"))
+    noisy = noise.add_noise(clean, 0.5, noise.rng(7, "train"), clip=True)  # the very draw it fitted
+    direct = least_squares(noisy, clean)
+    np.testing.assert_allclose(baselines.denoise_linear(noisy, fit), direct(noisy), atol=1e-6)
+
+
+def test_gaussian_closed_form_is_the_least_squares_fit_in_the_limit():
+    """The closed form needs no noise draw; a direct fit on many noisy copies comes out the same."""
+    clean = correlated_pixels(4000)
+    fit = baselines.fit_wiener(clean, 0.6)
+    many = np.tile(clean, (50, 1))
+    noisy = noise.add_noise(many, 0.6, np.random.default_rng(3))
+    direct = least_squares(noisy, many)
+    test = noise.add_noise(correlated_pixels(2000, seed=1), 0.6, np.random.default_rng(4))
+    assert np.abs(baselines.denoise_linear(test, fit) - direct(test)).max() < 0.02
+    # and it is better than the noisy input by far
+    truth = correlated_pixels(2000, seed=1)
+    assert np.mean((baselines.denoise_linear(test, fit) - truth) ** 2) < 0.2 * np.mean((test - truth) ** 2)
+
+
+def test_without_noise_the_filter_leaves_images_as_they_are():
+    """No noise: the best linear denoiser is the identity, even where pixels never vary (a
+    singular covariance, which a plain inverse would refuse)."""
+    clean = digits(500)
+    assert (clean.std(axis=0) == 0).any()
+    fit = baselines.fit_wiener(clean, 0.0)
+    np.testing.assert_allclose(baselines.denoise_linear(clean, fit), clean, atol=1e-5)
+
+
+def test_on_digits_the_filter_beats_clipping_which_beats_doing_nothing():
+    clean = digits(3000)
+    fit = baselines.fit_wiener(clean, 0.6)
+    test = digits(500, seed=5)
+    noisy = noise.add_noise(test, 0.6, np.random.default_rng(1))
+    costs = [np.mean((images - test) ** 2) for images in (noisy, baselines.clipped(noisy), baselines.denoise_linear(noisy, fit))]
+    assert costs[0] > costs[1] > costs[2]
+    assert baselines.clipped(noisy).min() == 0 and baselines.clipped(noisy).max() == 1
+
+
+def test_a_saved_fit_loads_as_the_stage_stores_it(tmp_path):
+    fit = baselines.fit_wiener(digits(300), 0.6)
+    save_arrays(tmp_path / "wiener.npz", **fit)
+    loaded = load_arrays(tmp_path / "wiener.npz", **baselines.WIENER)
+    for name in fit:
+        np.testing.assert_array_equal(loaded[name], fit[name])
+    save_arrays(tmp_path / "bad.npz", **{**fit, "matrix": fit["matrix"][:10]})
+    with pytest.raises(ValueError, match="bad.npz: array `matrix` has shape"):
+        load_arrays(tmp_path / "bad.npz", **baselines.WIENER)
