@@ -3,7 +3,7 @@
 import numpy as np
 
 # Independent random streams drawn from one `seed`, one for each use of noise.
-STREAMS = {"train": 0, "validation": 1, "test": 2}
+STREAMS = {"train": 0, "validation": 1, "test": 2, "robustness": 3}
 
 
 def rng(seed, stream):

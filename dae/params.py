@@ -147,3 +147,16 @@ MAX_SEED = 2**32 - 1
 
 def seed(params, key="seed"):
     return integer(params, key, low=0, high=MAX_SEED)
+
+
+def noise_levels(params, key):
+    """A non-empty list of distinct noise levels, each as `noise_level` allows, in increasing order."""
+    value = get(params, key)
+    if (
+        not isinstance(value, list)
+        or not 1 <= len(value) <= 100
+        or any(isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 <= _as_float(v) <= MAX_NOISE_LEVEL for v in value)
+        or any(b <= a for a, b in zip(value, value[1:]))
+    ):
+        raise _invalid(key, value, f"1 to 100 increasing numbers from 0 to {MAX_NOISE_LEVEL:g}, e.g. [0.0, 0.5, 1.0]")
+    return [float(v) for v in value]

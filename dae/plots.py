@@ -88,3 +88,40 @@ def save_figure(figure, path, dpi):
             figure.savefig(tmp, dpi=dpi, metadata={"Software": None})
     finally:
         plt.close(figure)
+
+
+# 40 dB of PSNR: a cost below this is no denoising task at all.
+MIN_COST_SHOWN = 1e-4
+
+
+def robustness_curves(rows, trained_level):
+    """Test cost against test noise level, a line per denoiser of `rows` (dae.robustness), the
+    baselines dashed, on a log scale from MIN_COST_SHOWN (the baselines' costs on noiseless
+    images, 0 or rounding errors of it, are left out)."""
+    figure, ax = plt.subplots(figsize=(7.5, 4.5))
+    for name in dict.fromkeys(row["denoiser"] for row in rows):
+        mine = [row for row in rows if row["denoiser"] == name and row["cost"] >= MIN_COST_SHOWN]
+        dashes = "--" if mine and mine[0]["kind"] == "baseline" else "-"
+        ax.plot([r["noise_level"] for r in mine], [r["cost"] for r in mine], dashes, marker="o", markersize=3, label=name)
+    ax.axvline(trained_level, color="gray", linestyle=":", label=f"trained at {trained_level:g}")
+    ax.set_yscale("log")
+    ax.set_xlabel("noise level of the test images")
+    ax.set_ylabel("test cost (mean squared error)")
+    ax.set_title("Test cost by noise level (baselines dashed, the Wiener filter refitted at each)", fontsize=11)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="upper left", fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
+def side_by_side(images, title):
+    """Flat 28x28 images side by side, each under its label (`images` maps labels to images)."""
+    figure, axes = plt.subplots(1, len(images), figsize=(2.2 * len(images), 2.8), squeeze=False)
+    for ax, (label, image) in zip(axes[0], images.items()):
+        ax.imshow(np.reshape(image, IMAGE_SHAPE), cmap="gray", vmin=0.0, vmax=1.0)
+        ax.set_title(label, fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    return figure

@@ -13,10 +13,11 @@ from dae import plots
 from dae.files import IMAGES, LABELS, NOISY_IMAGES, DataError, atomic_path, load_arrays, same_count, save_csv
 from dae.metrics import image_quality
 from dae.models import load_model
+from dae.robustness import robustness
 
 PREPARED = Path("data/prepared")
 NOISY = Path("data/noisy")
-WIENER = Path("data/wiener.npz")
+WIENER = Path("data/wiener")
 MODELS = Path("models")
 HISTORIES = Path("dvclive")
 REPORTS = Path("reports")
@@ -27,6 +28,9 @@ def main():
         params = p.load_params()
         model_names = p.model_names(params)
         noise_level = p.noise_level(params)
+        seed = p.seed(params)
+        clip = p.boolean(params, "noise.clip")
+        test_levels = p.noise_levels(params, "evaluate.noise_levels")
         dpi = p.integer(params, "evaluate.dpi", low=20, high=600)
     except p.ParamError as error:
         sys.exit(f"evaluate: {error}")
@@ -49,9 +53,11 @@ def main():
     tf.config.experimental.enable_op_determinism()  # bit-identical metrics on every run
     try:
         test = load_arrays(PREPARED / "test.npz", images=IMAGES, labels=LABELS)
+        train = load_arrays(PREPARED / "train.npz", images=IMAGES, labels=LABELS)["images"]  # to refit the Wiener filter
         noisy = load_arrays(NOISY / "test.npz", images=NOISY_IMAGES)["images"]
         same_count({PREPARED / "test.npz": test["images"], NOISY / "test.npz": noisy})
-        wiener = load_arrays(WIENER, **baselines.WIENER)
+        wiener = load_arrays(WIENER / "fit.npz", **baselines.WIENER_FIT)
+        spectrum = load_arrays(WIENER / "spectrum.npz", **baselines.SPECTRUM)
         models = {name: load_model(path) for name, path in zip(model_names, paths)}
         curves = {
             name: {split: plots.read_curve(HISTORIES / name / "plots" / "metrics" / split / "cost.tsv") for split in ("train", "val")}
@@ -87,6 +93,11 @@ def main():
 
     plots.save_figure(plots.cost_curves(curves), REPORTS / "cost_curves.png", dpi)
     save_csv(REPORTS / "cost_curves.csv", plots.curve_rows(curves))
+
+    denoisers = {name: (lambda images, model=model: model(images, training=False).numpy()) for name, model in models.items()}
+    curves = robustness(noise.to_unit(train), clean, denoisers, test_levels, seed, clip, tuple(spectrum.values()))
+    plots.save_figure(plots.robustness_curves(curves, noise_level), REPORTS / "robustness.png", dpi)
+    save_csv(REPORTS / "robustness.csv", curves)
     # Metrics last (DVC removes the old outputs first): a run whose figures fail leaves no metrics.
     with atomic_path(REPORTS / "test_metrics.json") as tmp:
         tmp.write_text(json.dumps(metrics, indent=2) + "\n")

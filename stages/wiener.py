@@ -5,10 +5,10 @@ from pathlib import Path
 
 from dae import baselines, noise
 from dae import params as p
-from dae.files import IMAGES, LABELS, DataError, load_arrays, save_arrays
+from dae.files import IMAGES, LABELS, DataError, atomic_folder, load_arrays, save_arrays
 
 TRAIN = Path("data/prepared/train.npz")
-OUT = Path("data/wiener.npz")
+OUT = Path("data/wiener")
 
 
 def main():
@@ -24,10 +24,12 @@ def main():
     except DataError as error:
         sys.exit(f"wiener: {error}")
     # Clipped noise has no closed form: its fit draws one noisy copy of the training images.
-    fit = baselines.fit_wiener(noise.to_unit(images), noise_level, clip, noise.rng(seed, "train"))
-    save_arrays(OUT, **fit)
+    fit, spectrum = baselines.wiener_arrays(noise.to_unit(images), noise_level, clip, noise.rng(seed, "train"))
+    with atomic_folder(OUT) as folder:
+        save_arrays(folder / "fit.npz", **fit)
+        save_arrays(folder / "spectrum.npz", **spectrum)
     form = "least squares on one noisy copy (clipped noise)" if clip else "closed form"
-    print(f"wiener: fitted to {len(images)} training images at noise_level {noise_level} ({form}), in {OUT}")
+    print(f"wiener: fitted to {len(images)} training images at noise_level {noise_level} ({form}), in {OUT}/")
 
 
 if __name__ == "__main__":

@@ -170,3 +170,28 @@ def test_params_round_trip_through_dvcs_yaml(params, tmp_path_factory):
     path = tmp_path_factory.mktemp("params") / "params.yaml"
     path.write_text(text)
     assert p.load_params(path) == parse_yaml(text, str(path))
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ([0.0, 0.5, 1.0], None),
+        ([0, 2], None),
+        ([], "1 to 100 increasing numbers"),
+        ([0.5, 0.5], "1 to 100 increasing numbers"),
+        ([1.0, 0.5], "1 to 100 increasing numbers"),
+        ([0.1, -0.1], "1 to 100 increasing numbers"),
+        ([0.1, 11], "1 to 100 increasing numbers"),
+        ([0.1, True], "1 to 100 increasing numbers"),
+        ([0.1, float("nan")], "1 to 100 increasing numbers"),
+        (0.5, "1 to 100 increasing numbers"),
+        ("0.1, 0.2", "1 to 100 increasing numbers"),
+    ],
+)
+def test_noise_levels_are_an_increasing_list_of_valid_levels(value, message):
+    params = {"evaluate": {"noise_levels": value}}
+    if message is None:
+        assert p.noise_levels(params, "evaluate.noise_levels") == [float(v) for v in value]
+    else:
+        with pytest.raises(p.ParamError, match=f"`evaluate.noise_levels` = .* is invalid: expected {message}"):
+            p.noise_levels(params, "evaluate.noise_levels")

@@ -51,7 +51,7 @@ def test_repro_runs_every_stage_then_nothing(first_repro):
         assert scores[name]["cost"] < mean_image_cost
         assert (repo / f"models/{name}.keras").is_file()
         assert (repo / f"dvclive/{name}/metrics.json").is_file()
-    for figure in ("digits.png", "cost_curves.png"):
+    for figure in ("digits.png", "cost_curves.png", "robustness.png"):
         assert (repo / "reports" / figure).read_bytes().startswith(b"\x89PNG")
     again = dvc(repo, "repro", "noise")
     assert ran(again.stdout) == set() and "Data and pipelines are up to date." in again.stdout
@@ -75,7 +75,10 @@ def test_lock_check_passes_on_a_fresh_clone_and_catches_stale_code(repo, tmp_pat
 
 def test_plots_show_draws_each_figure_once_with_a_colour_per_model(repo, tmp_path):
     shown = json.loads(dvc(repo, "plots", "show", "--json").stdout)["data"]
-    assert sorted(shown) == ["reports/cost_curves.csv", "reports/cost_curves.png", "reports/digits.png"]
+    assert sorted(shown) == [
+        "reports/cost_curves.csv", "reports/cost_curves.png", "reports/digits.png",
+        "reports/robustness.csv", "reports/robustness.png",
+    ]
     (chart,) = shown["reports/cost_curves.csv"]
     spec = chart["content"]
     assert spec["encoding"]["color"]["field"] == "series" and spec["encoding"]["strokeDash"]["field"] == "split"
@@ -89,7 +92,18 @@ def test_plots_show_draws_each_figure_once_with_a_colour_per_model(repo, tmp_pat
     page = tmp_path / "page"
     dvc(repo, "plots", "show", "--out", str(page))
     html = (page / "index.html").read_text()
-    assert html.count("<img") == 2  # the two PNG figures, once each
+    assert html.count("<img") == 3  # the three PNG figures, once each
+    # The robustness chart: a line per denoiser, baselines and models, at every level of params.yaml.
+    (chart,) = shown["reports/robustness.csv"]
+    assert chart["content"]["encoding"]["strokeDash"]["field"] == "kind"
+    assert chart["content"]["encoding"]["y"]["scale"]["type"] == "log"
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    rows = list(csv.DictReader((repo / "reports/robustness.csv").read_text().splitlines()))
+    denoisers = [*BASELINE_NAMES, *params["models"]]
+    assert [(float(r["noise_level"]), r["denoiser"]) for r in rows] == [
+        (level, name) for level in params["evaluate"]["noise_levels"] for name in denoisers
+    ]
+    assert {r["kind"] for r in rows if r["denoiser"] in params["models"]} == {"model"}
 
 
 def test_evaluation_changes_rerun_only_evaluate(repo):

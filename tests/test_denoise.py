@@ -1,0 +1,92 @@
+"""The denoise command and the preparation of a user's images (dae.images)."""
+
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from dae.images import ImageError, read_grey, to_mnist
+from dae.models import build_autoencoder, save_model
+from tests.conftest import PROJECT
+
+
+def draw_seven(size=(240, 300), ink="black", paper="white", width=18, mode="RGB"):
+    """A hand-drawn-like 7: a bar and a slanted stroke, somewhere off centre."""
+    image = Image.new(mode, size, paper)
+    w, h = size
+    pen = ImageDraw.Draw(image)
+    pen.line([(0.30 * w, 0.25 * h), (0.70 * w, 0.22 * h), (0.45 * w, 0.80 * h)], fill=ink, width=width, joint="curve")
+    return image
+
+
+def centre_of_mass(digit):
+    rows, columns = np.indices(digit.shape)
+    return (rows * digit).sum() / digit.sum(), (columns * digit).sum() / digit.sum()
+
+
+def ink_box(digit):
+    rows, columns = np.nonzero(digit > 0.05)
+    return rows.max() - rows.min() + 1, columns.max() - columns.min() + 1
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        draw_seven(),  # dark ink on light paper
+        draw_seven(ink="white", paper="black"),  # light on dark
+        draw_seven(size=(600, 180), width=12),  # wide, not square
+        draw_seven(ink=(20, 40, 160), paper=(235, 225, 190)),  # blue ink on yellowish paper, in colour
+    ],
+    ids=["dark-on-light", "light-on-dark", "wide", "colour"],
+)
+def test_an_image_becomes_an_mnist_digit(image, tmp_path):
+    image.save(tmp_path / "digit.png")
+    digit = to_mnist(read_grey(tmp_path / "digit.png"))
+    assert digit.shape == (28, 28) and digit.dtype == np.float32
+    assert digit.max() == 1.0 and digit.min() == 0.0
+    assert (digit[0] == 0).all() and (digit[-1] == 0).all() and (digit[:, 0] == 0).all() and (digit[:, -1] == 0).all()
+    assert max(ink_box(digit)) in (19, 20, 21) and min(ink_box(digit)) < 20  # the longer side fits the box
+    assert np.allclose(centre_of_mass(digit), 13.5, atol=0.75)
+    assert digit.mean() < 0.35  # ink on a dark field, as in MNIST, whichever way round the image was
+
+
+def test_the_same_drawing_either_way_round_gives_the_same_digit(tmp_path):
+    dark, light = draw_seven(), draw_seven(ink="white", paper="black")
+    assert np.abs(to_mnist(np.asarray(dark.convert("L")) / 255) - to_mnist(np.asarray(light.convert("L")) / 255)).max() < 1e-5
+
+
+def test_an_empty_page_holds_no_digit():
+    with pytest.raises(ImageError, match="page.png: found no digit"):
+        to_mnist(np.full((50, 40), 0.9, np.float32), "page.png")
+
+
+def test_the_command_denoises_each_image_and_names_the_one_it_cannot_read(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = tmp_path / "tiny.keras"
+    save_model(build_autoencoder([16]), model)
+    draw_seven().save(tmp_path / "scan.png")
+    draw_seven(size=(640, 200), ink=(30, 30, 90), paper=(250, 245, 230)).convert("RGB").save(tmp_path / "photo.jpg", quality=80)
+    (tmp_path / "notes.png").write_text("not an image")
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.denoise", "--model", str(model), "--noise", "0.5", "--out", str(tmp_path / "out"),
+         str(tmp_path / "scan.png"), str(tmp_path / "notes.png"), str(tmp_path / "photo.jpg")],
+        cwd=PROJECT, capture_output=True, text=True,
+    )
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("denoise:")]
+    assert errors == [f"denoise: {tmp_path / 'notes.png'}: cannot read as an image: " + errors[0].split(": ", 3)[-1]]
+    for name in ("scan.png", "photo.jpg"):
+        with Image.open(tmp_path / "out" / f"{name}.denoised.png") as figure:
+            assert figure.width > 2 * figure.height  # three panels side by side (two would be 1.6 times as wide)
+    assert not (tmp_path / "out" / "notes.png.denoised.png").exists()
+
+
+def test_the_command_refuses_a_bad_noise_level_before_loading_anything(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.denoise", "--noise", "-1", str(tmp_path / "x.png")],
+        cwd=PROJECT, capture_output=True, text=True,
+    )
+    assert result.returncode != 0 and "`level` = -1.0 is invalid" in result.stderr

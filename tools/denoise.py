@@ -1,0 +1,79 @@
+"""Denoise your own images of handwritten digits with a trained model of the pipeline.
+
+    python -m tools.denoise photo.jpg scan.png                 # with the first model of params.yaml
+    python -m tools.denoise --model deep --noise 0.6 photo.jpg # add the pipeline's noise first
+    python -m tools.denoise --model path/to/model.keras --out figures/ *.png
+
+Each image (PNG or JPEG, any size, colour or grey, dark ink on light paper or light on dark) is
+brought to MNIST's form (dae.images.to_mnist), denoised as it is or after adding noise of the
+pipeline's type (params.yaml `noise.clip`) at the level given, and drawn side by side (the
+prepared digit, the noisy one, the model's output) in `<out>/<image name>.denoised.png`. A file
+that cannot be read is named on stderr and skipped; the command then exits with status 1.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from dae import noise
+from dae import params as p
+from dae import plots
+from dae.files import DataError
+from dae.images import ImageError, read_grey, to_mnist
+
+
+def model_path(choice, params):
+    """A model name of params.yaml `models` as its file in models/, or a path as it is."""
+    names = p.model_names(params)
+    name = choice or names[0]
+    return Path("models") / f"{name}.keras" if name in names else Path(name)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("images", nargs="+", type=Path, help="PNG or JPEG files")
+    parser.add_argument("--model", help="a model name of params.yaml `models` (default: the first) or a .keras file")
+    parser.add_argument("--noise", type=float, default=None, metavar="LEVEL", help="add noise of this level first (default: none)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the added noise (default 0)")
+    parser.add_argument("--out", type=Path, default=Path("denoised"), help="folder for the figures (default: denoised/)")
+    args = parser.parse_args(argv)
+    try:
+        params = p.load_params()
+        clip = p.boolean(params, "noise.clip")
+        if args.noise is not None:
+            p.noise_level({"level": args.noise}, "level")
+        path = model_path(args.model, params)
+    except p.ParamError as error:
+        sys.exit(f"denoise: {error}")
+
+    from dae.models import load_model  # TensorFlow's import takes seconds: only once the arguments are good
+
+    try:
+        model = load_model(path)
+    except (DataError, OSError) as error:
+        sys.exit(f"denoise: {error}")
+    failed = 0
+    for image_path in args.images:
+        try:
+            digit = to_mnist(read_grey(image_path), image_path).reshape(1, -1)
+        except ImageError as error:
+            print(f"denoise: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        rows = {"prepared": digit}
+        if args.noise is not None:
+            generator = np.random.default_rng([args.seed, noise.STREAMS["test"]])
+            rows[f"noise {args.noise:g}"] = digit = noise.add_noise(digit, args.noise, generator, clip)
+        rows[f"{path.stem}'s output"] = model(digit, training=False).numpy()
+        out = args.out / f"{image_path.name}.denoised.png"
+        figure = plots.side_by_side(rows, f"{image_path.name}, denoised by {path.name}")
+        plots.save_figure(figure, out, dpi=100)
+        print(f"denoise: {image_path} -> {out}")
+    if failed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
