@@ -14,7 +14,8 @@ def robustness(clean_train, clean_test, models, levels, seed, clip=False, spectr
     those of the metrics, the Wiener filter refitted to `clean_train` at each level: the best
     linear answer there, which shows where a model trained at one level stops beating it.
     `models` maps a name to a function from noisy images to denoised ones; `spectrum`, the clean
-    training images' (`baselines.clean_spectrum`), saves computing it again.
+    training images' (`baselines.clean_spectrum`), saves computing it again: with it, unclipped
+    noise needs no `clean_train` (None).
     """
     draws = noise.rng(seed, "robustness").standard_normal(clean_test.shape, dtype=np.float32)
     if spectrum is None and not clip:

@@ -95,7 +95,9 @@ def main():
     save_csv(REPORTS / "cost_curves.csv", plots.curve_rows(curves))
 
     denoisers = {name: (lambda images, model=model: model(images, training=False).numpy()) for name, model in models.items()}
-    curves = robustness(noise.to_unit(train), clean, denoisers, test_levels, seed, clip, tuple(spectrum.values()))
+    # The training images only refit the filter for clipped noise; the spectrum does for unclipped.
+    clean_train = noise.to_unit(train) if clip else None
+    curves = robustness(clean_train, clean, denoisers, test_levels, seed, clip, tuple(spectrum.values()))
     plots.save_figure(plots.robustness_curves(curves, noise_level), REPORTS / "robustness.png", dpi)
     save_csv(REPORTS / "robustness.csv", curves)
     # Metrics last (DVC removes the old outputs first): a run whose figures fail leaves no metrics.
