@@ -43,8 +43,9 @@ def to_mnist(grey, path="image"):
     contrast = abs(paper - ink)
     if contrast < 0.1:
         raise ImageError(f"{path}: found no digit: the image is almost uniform (contrast {contrast:.2f})")
-    # 0 for paper, 1 for the darkest (or lightest) ink; what is fainter than INK_THRESHOLD is paper.
-    strokes = np.clip(np.abs(grey - paper) / contrast, 0.0, 1.0)
+    # 0 for paper, 1 for the darkest (or lightest) ink; what is fainter than INK_THRESHOLD is paper,
+    # and so is what lies beyond the paper away from the ink (glare on dark-on-light paper).
+    strokes = np.clip((grey - paper) / (ink - paper), 0.0, 1.0)
     strokes = np.where(strokes >= INK_THRESHOLD, strokes, 0.0)
     rows, columns = np.nonzero(strokes)
     digit = strokes[rows.min() : rows.max() + 1, columns.min() : columns.max() + 1]

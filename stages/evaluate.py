@@ -97,7 +97,8 @@ def main():
     denoisers = {name: (lambda images, model=model: model(images, training=False).numpy()) for name, model in models.items()}
     # The training images only refit the filter for clipped noise; the spectrum does for unclipped.
     clean_train = noise.to_unit(train) if clip else None
-    curves = robustness(clean_train, clean, denoisers, test_levels, seed, clip, tuple(spectrum.values()))
+    spectrum = tuple(spectrum[name] for name in baselines.SPECTRUM)  # by name, not by order in the file
+    curves = robustness(clean_train, clean, denoisers, test_levels, seed, clip, spectrum)
     plots.save_figure(plots.robustness_curves(curves, noise_level), REPORTS / "robustness.png", dpi)
     save_csv(REPORTS / "robustness.csv", curves)
     # Metrics last (DVC removes the old outputs first): a run whose figures fail leaves no metrics.

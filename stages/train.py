@@ -88,6 +88,11 @@ def main():
         )
 
     distribute = training.strategy()
+    if config["batch_size"] % distribute.num_replicas_in_sync:
+        sys.exit(
+            f"train: params.yaml: `train.batch_size` = {config['batch_size']} is invalid: expected a multiple of "
+            f"the {distribute.num_replicas_in_sync} GPUs, which share each batch"
+        )
     devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
     device = devices[0].name if distribute.num_replicas_in_sync == 1 else f"{len(devices)} GPUs, mirrored"
     # Resuming is bit for bit only where the arithmetic is the same: same params, inputs, code,

@@ -188,6 +188,16 @@ print(json.dumps({
 """
 
 
+def test_several_gpus_get_a_mirrored_strategy_one_device_the_default(monkeypatch):
+    from dae import training
+
+    monkeypatch.setattr(tf.distribute, "MirroredStrategy", lambda: "mirrored over every GPU")
+    monkeypatch.setattr(tf.config, "list_logical_devices", lambda kind: ["GPU:0", "GPU:1"] if kind == "GPU" else ["CPU:0"])
+    assert training.strategy() == "mirrored over every GPU"
+    monkeypatch.setattr(tf.config, "list_logical_devices", lambda kind: ["GPU:0"] if kind == "GPU" else ["CPU:0"])
+    assert training.strategy() is tf.distribute.get_strategy()
+
+
 def test_training_under_a_mirrored_strategy_takes_the_same_steps():
     """Built in a MirroredStrategy's scope, the model's variables are mirrored and each batch is
     split between the replicas: the weights and costs are those of training on one device."""

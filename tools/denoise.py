@@ -39,11 +39,13 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0, help="seed of the added noise (default 0)")
     parser.add_argument("--out", type=Path, default=Path("denoised"), help="folder for the figures (default: denoised/)")
     args = parser.parse_args(argv)
+    if args.noise is not None and not 0 <= args.noise <= p.MAX_NOISE_LEVEL:
+        parser.error(f"--noise {args.noise:g} is invalid: expected a level from 0 to {p.MAX_NOISE_LEVEL:g}")
+    if not 0 <= args.seed <= p.MAX_SEED:
+        parser.error(f"--seed {args.seed} is invalid: expected 0 to {p.MAX_SEED}")
     try:
         params = p.load_params()
         clip = p.boolean(params, "noise.clip")
-        if args.noise is not None:
-            p.noise_level({"level": args.noise}, "level")
         path = model_path(args.model, params)
     except p.ParamError as error:
         sys.exit(f"denoise: {error}")
