@@ -53,7 +53,7 @@ def main():
     tf.config.experimental.enable_op_determinism()  # bit-identical metrics on every run
     try:
         test = load_arrays(PREPARED / "test.npz", images=IMAGES, labels=LABELS)
-        train = load_arrays(PREPARED / "train.npz", images=IMAGES, labels=LABELS)["images"]  # to refit the Wiener filter
+        train = load_arrays(PREPARED / "train.npz", images=IMAGES, labels=LABELS)["images"]  # refits for clipped noise
         noisy = load_arrays(NOISY / "test.npz", images=NOISY_IMAGES)["images"]
         same_count({PREPARED / "test.npz": test["images"], NOISY / "test.npz": noisy})
         wiener = load_arrays(WIENER / "fit.npz", **baselines.WIENER_FIT)
@@ -98,9 +98,9 @@ def main():
     # The training images only refit the filter for clipped noise; the spectrum does for unclipped.
     clean_train = noise.to_unit(train) if clip else None
     spectrum = tuple(spectrum[name] for name in baselines.SPECTRUM)  # by name, not by order in the file
-    curves = robustness(clean_train, clean, denoisers, test_levels, seed, clip, spectrum)
-    plots.save_figure(plots.robustness_curves(curves, noise_level), REPORTS / "robustness.png", dpi)
-    save_csv(REPORTS / "robustness.csv", curves)
+    levels = robustness(clean_train, clean, denoisers, test_levels, seed, clip, spectrum)
+    plots.save_figure(plots.robustness_curves(levels, noise_level), REPORTS / "robustness.png", dpi)
+    save_csv(REPORTS / "robustness.csv", levels)
     # Metrics last (DVC removes the old outputs first): a run whose figures fail leaves no metrics.
     with atomic_path(REPORTS / "test_metrics.json") as tmp:
         tmp.write_text(json.dumps(metrics, indent=2) + "\n")
