@@ -82,6 +82,12 @@ def wiener_arrays(clean, noise_level, clip=False, generator=None):
     return fit, dict(zip(SPECTRUM, spectrum))
 
 
+def outputs(noisy, fit):
+    """Each baseline's output for `noisy` images, by its name in the metrics (params.BASELINE_NAMES):
+    the noisy input, the same clipped, and the Wiener filter `fit`'s."""
+    return {"noisy_input": noisy, "clipped_input": clipped(noisy), "wiener": denoise_linear(noisy, fit)}
+
+
 def denoise_linear(noisy, fit):
     """Apply a fit of `fit_wiener` to noisy images (rows), in float32: four times as fast as
     float64, and its rounding is far below any cost this pipeline compares."""

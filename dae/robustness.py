@@ -26,11 +26,7 @@ def robustness(clean_train, clean_test, models, levels, seed, clip=False, spectr
         if clip:
             np.clip(noisy, 0.0, 1.0, out=noisy)
         wiener = baselines.fit_wiener(clean_train, level, clip, noise.rng(seed, "train"), spectrum)
-        outputs = {
-            "noisy_input": ("baseline", noisy),
-            "clipped_input": ("baseline", baselines.clipped(noisy)),
-            "wiener": ("baseline", baselines.denoise_linear(noisy, wiener)),
-        }
+        outputs = {name: ("baseline", images) for name, images in baselines.outputs(noisy, wiener).items()}
         outputs.update({name: ("model", denoise(noisy)) for name, denoise in models.items()})
         rows += [
             {"noise_level": level, "denoiser": name, "kind": kind, "cost": cost(images, clean_test)}

@@ -69,14 +69,9 @@ def main():
     # One forward pass over the whole test set: `predict` would first trace a function for batches.
     reconstructions = {name: model(noisy, training=False).numpy() for name, model in models.items()}
 
-    # The baselines every model must beat (their names are p.BASELINE_NAMES): do nothing, clip to
-    # the pixels' range, and the best linear denoiser.
-    denoised_linearly = baselines.denoise_linear(noisy, wiener)
-    metrics = {
-        "noisy_input": image_quality(noisy, clean),
-        "clipped_input": image_quality(baselines.clipped(noisy), clean),
-        "wiener": image_quality(denoised_linearly, clean),
-    }
+    # The baselines every model must beat: do nothing, clip to the pixels' range, the best linear denoiser.
+    baseline_outputs = baselines.outputs(noisy, wiener)
+    metrics = {name: image_quality(images, clean) for name, images in baseline_outputs.items()}
     metrics.update({name: image_quality(images, clean) for name, images in reconstructions.items()})
     broken = [f"{name}.{key}" for name, scores in metrics.items() for key, value in scores.items() if not math.isfinite(value)]
     if broken:
@@ -86,7 +81,7 @@ def main():
 
     shown = plots.one_of_each_class(test["labels"])
     rows = {"original": clean[shown], f"noisy\ncost {metrics['noisy_input']['cost']:.4f}": noisy[shown]}
-    rows[f"Wiener filter\ncost {metrics['wiener']['cost']:.4f}"] = denoised_linearly[shown]
+    rows[f"Wiener filter\ncost {metrics['wiener']['cost']:.4f}"] = baseline_outputs["wiener"][shown]
     rows.update({f"{name}\ncost {metrics[name]['cost']:.4f}": images[shown] for name, images in reconstructions.items()})
     title = f"One test digit of each class: original, with noise level {noise_level:g}, and denoised (test cost)"
     plots.save_figure(plots.digit_grid(rows, title), REPORTS / "digits.png", dpi)

@@ -15,8 +15,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from dae import noise
 from dae import params as p
 from dae import plots
@@ -66,7 +64,7 @@ def main(argv=None):
             continue
         rows = {"prepared": digit}
         if args.noise is not None:
-            generator = np.random.default_rng([args.seed, noise.STREAMS["test"]])
+            generator = noise.rng(args.seed, "test")
             rows[f"noise {args.noise:g}"] = digit = noise.add_noise(digit, args.noise, generator, clip)
         rows[f"{path.stem}'s output"] = model(digit, training=False).numpy()
         out = args.out / f"{image_path.name}.denoised.png"
