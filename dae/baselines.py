@@ -4,7 +4,7 @@
 - `clipped_input`: the noisy image clipped to [0, 1], the pixels' range;
 - `wiener`: the best linear denoiser, a Wiener filter: for each pixel, the affine function of
   all the noisy pixels with the least expected squared error, over the clean training images
-  and the pipeline's noise.
+  and the pipeline's noise (of any `noise_type`).
 """
 
 import numpy as np
@@ -15,7 +15,7 @@ from dae.files import Array
 PIXELS = 28 * 28
 # The `wiener` stage's two files: the fit at the pipeline's noise level, for `denoise_linear`, and
 # the spectrum of the clean images' covariance (`clean_spectrum`), from which evaluate's
-# robustness curves refit the filter at other levels of unclipped noise. The spectrum does not
+# robustness curves refit the filter at other levels of every noise type but clipped Gaussian. The spectrum does not
 # depend on the noise, so DVC's cache keeps one copy of it for every noise level.
 WIENER_FIT = {
     "noisy_mean": Array(np.float64, (PIXELS,)),
@@ -43,42 +43,67 @@ def clean_spectrum(clean):
     return mean, eigenvalues, eigenvectors
 
 
-def fit_wiener(clean, noise_level, clip=False, generator=None, spectrum=None):
-    """The linear least-squares denoiser for images like `clean` (rows in [0, 1]) plus noise of
-    `noise_level`: arrays `noisy_mean`, `clean_mean` and `matrix` for `denoise_linear`.
+def fit_wiener(clean, noise_level, clip=False, generator=None, spectrum=None, noise_type="gaussian"):
+    """The linear least-squares denoiser for images like `clean` (rows in [0, 1]) corrupted by
+    `noise_type` at `noise_level`: arrays `noisy_mean`, `clean_mean` and `matrix` for `denoise_linear`.
 
-    Unclipped Gaussian noise, independent of the image, has a closed form from the mean `mu` and
-    covariance `C` of the clean pixels: `mu + C (C + s^2 I)^-1 (y - mu)`, computed from C's
-    eigenvalues `l` as a shrinkage `l / (l + s^2)` of each eigenvector (`spectrum`, from
-    `clean_spectrum`, saves recomputing them level after level). Clipped noise has no closed
-    form: the moments of the noisy pixels are those of one noisy copy of `clean` drawn with
-    `generator`, and the filter is `clean_mean + Cov(x, y) Cov(y, y)^-1 (y - noisy_mean)`.
+    Every noise type but clipped Gaussian noise has a closed form from the mean `mu` and
+    covariance `C` of the clean pixels (`spectrum`, from `clean_spectrum`, saves recomputing it
+    level after level). Each keeps a pixel's signal with a factor `k` and adds a variance `v` of
+    its own to it, independently from pixel to pixel:
+    - Gaussian: `k = 1`, `v = s^2`: the filter `mu + C (C + s^2 I)^-1 (y - mu)`, computed from C's
+      eigenvalues `l` as a shrinkage `l / (l + s^2)` of each eigenvector;
+    - masking and salt and pepper (corruption probability p): `k = 1 - p`, `v` from the pixel's
+      mean and mean square, and the noisy mean `k mu` (plus `p / 2`, salt and pepper);
+    so that `Cov(x, y) = k C`, `Cov(y, y) = k^2 C + diag(v)`, and the filter is
+    `clean_mean + Cov(x, y) Cov(y, y)^-1 (y - noisy_mean)`: the least-squares fit of clean on
+    noisy over infinitely many noise draws. Clipped Gaussian noise has no closed form: its moments
+    are those of one noisy copy of `clean` drawn with `generator`.
     """
-    if not clip:
-        mean, eigenvalues, eigenvectors = spectrum or clean_spectrum(clean)
-        # Variances a 1e-10th of the largest are rounding errors of zero: no signal to keep there.
-        signal = eigenvalues > 1e-10 * eigenvalues.max()
+    if clip:
+        return _fit_to_one_draw(clean, noise_level, generator)
+    mean, eigenvalues, eigenvectors = spectrum or clean_spectrum(clean)
+    # Variances a 1e-10th of the largest are rounding errors of zero: no signal to keep there.
+    signal = eigenvalues > 1e-10 * eigenvalues.max()
+    if noise_type == "gaussian":
         shrinkage = np.where(signal, eigenvalues / np.where(signal, eigenvalues + noise_level**2, 1), 0)
         # Images are rows here: x_hat = clean_mean + (y - noisy_mean) @ matrix.
         matrix = (eigenvectors * shrinkage) @ eigenvectors.T
         return {"noisy_mean": mean, "clean_mean": mean, "matrix": matrix}
+    cov = (eigenvectors * np.where(signal, eigenvalues, 0)) @ eigenvectors.T
+    square = np.diag(cov) + mean**2  # E[x^2], pixel by pixel
+    p, k = noise_level, 1 - noise_level
+    if noise_type == "masking":  # y = x with probability k, else 0
+        noisy_mean, own = k * mean, k * p * square
+    elif noise_type == "salt_and_pepper":  # y = x with probability k, else 0 or 1
+        noisy_mean = k * mean + p / 2
+        own = k * square + p / 2 - noisy_mean**2 - k**2 * np.diag(cov)
+    else:
+        raise ValueError(f"unknown noise type {noise_type!r}: expected gaussian, masking or salt_and_pepper")
+    return {"noisy_mean": noisy_mean, "clean_mean": mean, "matrix": _solve(k**2 * cov + np.diag(own), k * cov)}
+
+
+def _solve(cov_yy, cov_yx):
+    # Pixels that are always 0 (and no noise to vary them) make Cov(y, y) singular: a pseudo-inverse,
+    # cutting variances a 1e-10th of the largest (NumPy's default cut-off keeps rounding errors of zero).
+    return np.linalg.pinv(cov_yy, rtol=1e-10, hermitian=True) @ cov_yx
+
+
+def _fit_to_one_draw(clean, noise_level, generator):
     x = clean.astype(np.float64)
     clean_mean = x.mean(axis=0)
     x -= clean_mean
     y = noise.add_noise(clean, noise_level, generator, clip=True).astype(np.float64)
     noisy_mean = y.mean(axis=0)
     y -= noisy_mean
-    cov_yy, cov_yx = y.T @ y / len(y), y.T @ x / len(x)
-    # Without noise, pixels that are always 0 make Cov(y, y) singular: a pseudo-inverse, cutting
-    # variances a 1e-10th of the largest (NumPy's default cut-off keeps rounding errors of zero).
-    matrix = np.linalg.pinv(cov_yy, rtol=1e-10, hermitian=True) @ cov_yx
+    matrix = _solve(y.T @ y / len(y), y.T @ x / len(x))
     return {"noisy_mean": noisy_mean, "clean_mean": clean_mean, "matrix": matrix}
 
 
-def wiener_arrays(clean, noise_level, clip=False, generator=None):
+def wiener_arrays(clean, noise_level, clip=False, generator=None, noise_type="gaussian"):
     """What the `wiener` stage stores: the fit of `fit_wiener` (`WIENER_FIT`) and the clean spectrum (`SPECTRUM`)."""
     spectrum = clean_spectrum(clean)
-    fit = fit_wiener(clean, noise_level, clip, generator, spectrum)
+    fit = fit_wiener(clean, noise_level, clip, generator, spectrum, noise_type)
     return fit, dict(zip(SPECTRUM, spectrum))
 
 

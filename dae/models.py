@@ -1,14 +1,17 @@
-"""The autoencoders: sigmoid dense layers, the decoder mirroring the encoder back to 784 pixels."""
+"""The autoencoders: dense (the reference's) or convolutional, the decoder mirroring the encoder
+back to 784 pixels in [0, 1]."""
 
 import io
 import json
 import zipfile
 
 import keras
+import numpy as np
 
 from dae.files import DataError
 
-INPUT_SIZE = 28 * 28
+SIDE = 28
+INPUT_SIZE = SIDE * SIDE
 # Weights and biases drawn from U[-1, 1], as the reference's tf.random_uniform did.
 REFERENCE_INITIALIZER = "reference_uniform"
 
@@ -35,15 +38,64 @@ def is_initializer(name):
     return True
 
 
-def build_autoencoder(encoder_units, initializer=REFERENCE_INITIALIZER, name="autoencoder"):
-    """E.g. encoder_units=[256, 128] gives 784-256-128-256-784."""
-    decoder_units = list(reversed(encoder_units[:-1])) + [INPUT_SIZE]
-    inputs = keras.Input(shape=(INPUT_SIZE,), name="noisy_image")
-    x = inputs
-    for units in [*encoder_units, *decoder_units]:
+# The model types of params.yaml `models.<name>.type`.
+MODEL_TYPES = ("dense", "conv")
+# Each conv encoder layer halves the image (28, 14, 7): a third would not mirror back to 28.
+MAX_CONV_LAYERS = 2
+
+
+def is_activation(name):
+    """True for the name of a Keras activation, e.g. `sigmoid` or `relu`."""
+    if not isinstance(name, str):
+        return False
+    try:
+        keras.activations.get(name)
+    except Exception:
+        return False
+    return True
+
+
+def build_autoencoder(encoder, initializer=REFERENCE_INITIALIZER, name="autoencoder", type="dense", activation="sigmoid"):
+    """An autoencoder from flat noisy images to flat images, its output layer sigmoid (pixels in [0, 1]).
+
+    `dense`: `encoder` holds the units of the dense layers, e.g. [256, 128] gives 784-256-128-256-784.
+    `conv`: `encoder` holds the filters of 3x3 convolutions of stride 2, each halving the image; the
+    decoder mirrors them with transposed convolutions of stride 2, then one 3x3 convolution makes
+    the image, as in the keras.io example "Convolutional autoencoder for image denoising" but with
+    strided convolutions for its max pooling, whose gradient XLA cannot compute deterministically.
+    `activation` is the hidden layers' (the reference's sigmoid, or any Keras name, e.g. `relu`).
+    """
+    def layer(kind, size, output=False, **options):
         kernel_init, bias_init = _initializers(initializer)
-        x = keras.layers.Dense(units, activation="sigmoid", kernel_initializer=kernel_init, bias_initializer=bias_init)(x)
-    return keras.Model(inputs, x, name=name)
+        act = "sigmoid" if output else activation
+        return kind(size, activation=act, kernel_initializer=kernel_init, bias_initializer=bias_init, **options)
+
+    inputs = keras.Input(shape=(INPUT_SIZE,), name="noisy_image")
+    if type == "dense":
+        decoder = list(reversed(encoder[:-1]))
+        x = inputs
+        for units in [*encoder, *decoder]:
+            x = layer(keras.layers.Dense, units)(x)
+        outputs = layer(keras.layers.Dense, INPUT_SIZE, output=True)(x)
+    elif type == "conv":
+        if not 1 <= len(encoder) <= MAX_CONV_LAYERS:
+            raise ValueError(f"a conv encoder has 1 to {MAX_CONV_LAYERS} layers, got {encoder}")
+        x = keras.layers.Reshape((SIDE, SIDE, 1))(inputs)
+        for filters in encoder:
+            x = layer(keras.layers.Conv2D, filters, kernel_size=3, strides=2, padding="same")(x)
+        for filters in reversed(encoder):
+            x = layer(keras.layers.Conv2DTranspose, filters, kernel_size=3, strides=2, padding="same")(x)
+        x = layer(keras.layers.Conv2D, 1, output=True, kernel_size=3, padding="same")(x)
+        outputs = keras.layers.Reshape((INPUT_SIZE,))(x)
+    else:
+        raise ValueError(f"unknown model type {type!r}: expected one of {', '.join(MODEL_TYPES)}")
+    return keras.Model(inputs, outputs, name=name)
+
+
+def denoise(model, images, batch_size=1000):
+    """`model`'s outputs for `images`, a thousand at a time: a conv model's activations for the
+    whole test set at once would take gigabytes. (Without `predict`, which traces a function first.)"""
+    return np.concatenate([model(images[i : i + batch_size], training=False).numpy() for i in range(0, len(images), batch_size)])
 
 
 def compile_autoencoder(model, learning_rate):

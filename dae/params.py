@@ -137,8 +137,28 @@ def model_names(params, key="models"):
 MAX_NOISE_LEVEL = 10.0
 
 
-def noise_level(params, key="noise_level"):
-    return number(params, key, low=0, high=MAX_NOISE_LEVEL)
+# `noise_type`: the corruptions of dae/noise.py.
+NOISE_TYPES = ("gaussian", "masking", "salt_and_pepper")
+
+
+def max_noise_level(noise_type):
+    """Gaussian noise's level is a standard deviation; the other types' a probability, at most 1."""
+    return MAX_NOISE_LEVEL if noise_type == "gaussian" else 1.0
+
+
+def noise_level(params, key="noise_level", noise_type="gaussian"):
+    return number(params, key, low=0, high=max_noise_level(noise_type))
+
+
+def noise(params):
+    """`noise_type` and `noise_level`, the level checked against what the type allows, and
+    `noise.clip`, which only Gaussian noise can need (the others stay in [0, 1])."""
+    noise_type = choice(params, "noise_type", NOISE_TYPES)
+    level = noise_level(params, "noise_level", noise_type)
+    clip = boolean(params, "noise.clip")
+    if clip and noise_type != "gaussian":
+        raise _invalid("noise.clip", clip, f"false with `noise_type` {noise_type!r}, whose pixels stay in [0, 1]")
+    return noise_type, level, clip
 
 
 # NumPy's and Keras's seeds are unsigned 32-bit integers.
@@ -149,14 +169,15 @@ def seed(params, key="seed"):
     return integer(params, key, low=0, high=MAX_SEED)
 
 
-def noise_levels(params, key):
-    """A non-empty list of distinct noise levels, each as `noise_level` allows, in increasing order."""
+def noise_levels(params, key, noise_type="gaussian"):
+    """A non-empty list of distinct noise levels, each as `noise_level` allows for `noise_type`, in increasing order."""
     value = get(params, key)
+    high = max_noise_level(noise_type)
     if (
         not isinstance(value, list)
         or not 1 <= len(value) <= 100
-        or any(isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 <= _as_float(v) <= MAX_NOISE_LEVEL for v in value)
+        or any(isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 <= _as_float(v) <= high for v in value)
         or any(b <= a for a, b in zip(value, value[1:]))
     ):
-        raise _invalid(key, value, f"1 to 100 increasing numbers from 0 to {MAX_NOISE_LEVEL:g}, e.g. [0.0, 0.5, 1.0]")
+        raise _invalid(key, value, f"1 to 100 increasing numbers from 0 to {high:g} (for {noise_type} noise), e.g. [0.0, 0.5, 1.0]")
     return [float(v) for v in value]

@@ -94,7 +94,7 @@ def save_figure(figure, path, dpi):
 MIN_COST_SHOWN = 1e-4
 
 
-def robustness_curves(rows, trained_level):
+def robustness_curves(rows, trained_level, noise_type="gaussian"):
     """Test cost against test noise level, a line per denoiser of `rows` (dae.robustness), the
     baselines dashed, on a log scale from MIN_COST_SHOWN (the baselines' costs on noiseless
     images, 0 or rounding errors of it, are left out)."""
@@ -105,7 +105,7 @@ def robustness_curves(rows, trained_level):
         ax.plot([r["noise_level"] for r in mine], [r["cost"] for r in mine], dashes, marker="o", markersize=3, label=name)
     ax.axvline(trained_level, color="gray", linestyle=":", label=f"trained at {trained_level:g}")
     ax.set_yscale("log")
-    ax.set_xlabel("noise level of the test images")
+    ax.set_xlabel(f"{noise_type} noise level of the test images")
     ax.set_ylabel("test cost (mean squared error)")
     ax.set_title("Test cost by noise level (baselines dashed, the Wiener filter refitted at each)", fontsize=11)
     ax.grid(True, which="both", alpha=0.3)

@@ -25,15 +25,15 @@ def batches_per_block(batches_per_epoch, limit=MAX_BATCHES_PER_BLOCK):
     return max(k for k in range(1, min(limit, batches_per_epoch) + 1) if batches_per_epoch % k == 0)
 
 
-def training_blocks(images, batch_size, noise_level, seed, clip=False, stored_noisy=None, block=1, start=0):
+def training_blocks(images, batch_size, noise_level, seed, clip=False, stored_noisy=None, block=1, start=0, noise_type="gaussian"):
     """An endless tf.data stream of (noisy, clean) blocks of shape [block, batch_size, 784]
     (with `block=None`, of plain batches of shape [batch_size, 784]).
 
     `images` are the uint8 training images; a batch holds them as `noise.to_unit` does, in
     [0, 1]. They stay uint8 until then, a quarter of the memory of float32 copies.
 
-    Every epoch visits the images in a new order. Noise is drawn afresh for every batch, as the
-    reference did, unless a stored noisy copy of the images is given: batch k's noise comes
+    Every epoch visits the images in a new order. Noise of `noise_type` is drawn afresh for every
+    batch, as the reference did, unless a stored noisy copy of the images is given: batch k's noise comes
     from a stateless generator keyed by (seed, k), so the stream is the same on every run,
     however far ahead tf.data prefetches, and whatever the block size. `batch_size` must divide
     the number of images, so that no batch spans two epochs. `start` skips that many batches
@@ -49,13 +49,12 @@ def training_blocks(images, batch_size, noise_level, seed, clip=False, stored_no
     images = tf.constant(images.reshape(count, -1))
     stored_noisy = None if stored_noisy is None else tf.constant(stored_noisy)
 
-    def corrupt(number, index):
+    def noisy_and_clean(number, index):
         targets = tf.cast(tf.gather(images, index), tf.float32) / 255.0  # as noise.to_unit
         if stored_noisy is not None:
             return tf.cast(tf.gather(stored_noisy, index), tf.float32), targets
-        draws = tf.random.stateless_normal(tf.shape(targets), seed=tf.stack([tf.constant(seed, tf.int64), number]))
-        noisy = targets + noise_level * draws
-        return (tf.clip_by_value(noisy, 0.0, 1.0) if clip else noisy), targets
+        key = tf.stack([tf.constant(seed, tf.int64), number])
+        return corrupt(targets, noise_type, noise_level, key, clip), targets
 
     def epochs(_=None):
         order = tf.data.Dataset.range(count).shuffle(count, seed=seed, reshuffle_each_iteration=True)
@@ -65,8 +64,27 @@ def training_blocks(images, batch_size, noise_level, seed, clip=False, stored_no
     # its shapes, then to train): the order is built afresh for each iterator, which otherwise
     # would start with the next epoch's. Not for blocks (one iterator): it costs a fifth of the speed.
     orders = epochs() if block else tf.data.Dataset.range(1).flat_map(epochs)
-    batches = orders.batch(batch_size).enumerate().skip(start).map(corrupt)
+    batches = orders.batch(batch_size).enumerate().skip(start).map(noisy_and_clean)
     return (batches if block is None else batches.batch(block)).prefetch(1)
+
+
+def corrupt(clean, noise_type, noise_level, key, clip=False):
+    """dae.noise.corrupt in TensorFlow, its random numbers from a stateless generator keyed by `key`."""
+    if noise_type == "gaussian":
+        noisy = clean + noise_level * tf.random.stateless_normal(tf.shape(clean), seed=key)
+        return tf.clip_by_value(noisy, 0.0, 1.0) if clip else noisy
+    draws = tf.random.stateless_uniform(tf.shape(clean), seed=key)
+    return corrupt_with(clean, noise_type, noise_level, draws)
+
+
+def corrupt_with(clean, noise_type, noise_level, draws):
+    """Masking or salt and pepper from uniform `draws`, as dae.noise.corrupt (a test compares them)."""
+    corrupted = draws < noise_level
+    if noise_type == "masking":
+        return tf.where(corrupted, tf.zeros_like(clean), clean)
+    if noise_type == "salt_and_pepper":
+        return tf.where(corrupted, tf.cast(draws >= noise_level / 2, clean.dtype), clean)
+    raise ValueError(f"unknown noise type {noise_type!r}")
 
 
 class BlockTraining(keras.Model):
@@ -204,12 +222,15 @@ def strategy():
 
 
 def train_autoencoder(
-    images, validation, *, encoder, initializer, learning_rate, batch_size, epochs,
-    noise_level, clip, seed, stored_noisy=None, name="autoencoder", callbacks=(), backup=None, distribute=None,
+    images, validation, *, encoder, initializer, learning_rate, batch_size, epochs, noise_level, clip, seed,
+    noise_type="gaussian", type="dense", activation="sigmoid", stored_noisy=None, name="autoencoder",
+    callbacks=(), backup=None, distribute=None,
 ):
     """Build and fit one autoencoder on uint8 `images`; `validation` is (noisy, clean) in [0, 1].
 
-    Returns the model and its history. With `backup`, a folder kept for these very arguments,
+    The model is `build_autoencoder(encoder, initializer, type=type, activation=activation)`, its
+    inputs noisy with `noise_type` at `noise_level` (see `training_blocks`). Returns the model and
+    its history. With `backup`, a folder kept for these very arguments,
     training resumes after the last epoch saved there and gives the same weights as a run that
     was never stopped; the callbacks see the saved epochs' `on_epoch_end` again first.
 
@@ -218,19 +239,23 @@ def train_autoencoder(
 
     The model is built in the scope of the tf.distribute strategy `distribute` (default:
     `strategy()`). With several replicas, Keras splits each batch between them and averages
-    their gradients, one batch per step (a block of batches would be split between them instead).
+    their gradients, one batch per step (a block of batches would be split between them instead);
+    conv models too train one batch per step, by Keras alone.
     """
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     distribute = distribute or strategy()
     batches = len(images) // batch_size
-    block = batches_per_block(batches) if distribute.num_replicas_in_sync == 1 else None
+    # Blocks of compiled steps for dense models on one device only. XLA compiles a CPU's
+    # convolutions about 8 times slower than TensorFlow's own (oneDNN) kernels run them.
+    single = distribute.num_replicas_in_sync == 1
+    block = batches_per_block(batches) if single and type == "dense" else None
     if batch_size % distribute.num_replicas_in_sync:
         raise ValueError(f"a batch of {batch_size} does not split evenly between {distribute.num_replicas_in_sync} replicas")
     callbacks = list(callbacks)
     done = 0
     with distribute.scope():
-        model = build_autoencoder(encoder, initializer, name=name)
+        model = build_autoencoder(encoder, initializer, name=name, type=type, activation=activation)
         trainer = model if block is None else BlockTraining(model, name=f"{model.name}_training")
         compile_autoencoder(trainer, learning_rate)
         if backup is not None:
@@ -242,7 +267,7 @@ def train_autoencoder(
             replay.on_epoch_end(epoch, {key: values[epoch] for key, values in backup.history.items()})
         callbacks.append(backup)
     history = trainer.fit(
-        training_blocks(images, batch_size, noise_level, seed, clip, stored_noisy, block, start=done * batches),
+        training_blocks(images, batch_size, noise_level, seed, clip, stored_noisy, block, done * batches, noise_type),
         steps_per_epoch=batches // (block or 1),
         initial_epoch=done,
         epochs=epochs,

@@ -1,4 +1,4 @@
-"""noise: the noisy copies of the three splits, pixels in [0, 1] plus noise_level * N(0, 1)."""
+"""noise: the noisy copies of the splits, corrupted by params.yaml `noise_type` at `noise_level`."""
 
 import sys
 from pathlib import Path
@@ -17,8 +17,7 @@ def main():
     try:
         params = p.load_params()
         seed = p.seed(params)
-        noise_level = p.noise_level(params)
-        clip = p.boolean(params, "noise.clip")
+        noise_type, noise_level, clip = p.noise(params)
         # Training draws fresh noise for every batch; a stored noisy training set is only read
         # when asked for, so only then is it made (it is most of the noisy data's size).
         stored = p.choice(params, "train.noise", ["fresh", "stored"]) == "stored"
@@ -33,10 +32,10 @@ def main():
     with atomic_folder(OUT) as folder:
         for split in splits:
             clean = noise.to_unit(prepared.pop(split)["images"])
-            noisy = noise.add_noise(clean, noise_level, noise.rng(seed, split), clip)
+            noisy = noise.add_noise(clean, noise_level, noise.rng(seed, split), clip, noise_type)
             # float16 halves the cache; its rounding (under 0.002 on [-4, 4]) is far below the noise.
             save_arrays(folder / f"{split}.npz", images=noisy.astype(np.float16))
-    print(f"noise: noise_level {noise_level}, seed {seed}, clip {clip}: {', '.join(splits)} in {OUT}/")
+    print(f"noise: {noise_type} noise, noise_level {noise_level}, seed {seed}, clip {clip}: {', '.join(splits)} in {OUT}/")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from dvclive import Live
 from dae import files, models, noise, training
 from dae import params as p
 from dae.files import IMAGES, LABELS, NOISY_IMAGES, DataError, atomic_path, load_arrays, same_count
-from dae.models import REFERENCE_INITIALIZER, is_initializer, save_model
+from dae.models import MAX_CONV_LAYERS, MODEL_TYPES, REFERENCE_INITIALIZER, is_activation, is_initializer, save_model
 from dae.training import CostLog, move_history, resume_folder, train_autoencoder
 
 PREPARED = Path("data/prepared")
@@ -25,28 +25,59 @@ MAX_EPOCHS = 10_000
 RESUME = Path(".dvc/tmp/train-resume")
 
 
+# What a model of params.yaml `models` may set for itself, else the shared `train` section's.
+OWN_SETTINGS = ("activation", "initializer", "learning_rate", "epochs", "batch_size")
+
+
 def read_params(name):
     params = p.load_params()
     names = p.model_names(params)
     if name not in names:
         raise p.ParamError(f"params.yaml: no model `{name}` under `models` (found: {', '.join(names)})")
-    initializer = p.get(params, "train.initializer")
+    model = p.get(params, f"models.{name}")
+    unknown = [key for key in model if key not in ("type", "encoder", *OWN_SETTINGS)]
+    if unknown:
+        raise p.ParamError(
+            f"params.yaml: `models.{name}` has unknown settings {', '.join(map(repr, unknown))}: expected `encoder`, "
+            f"`type` ({' or '.join(MODEL_TYPES)}) and any of {', '.join(OWN_SETTINGS)} (default: those of `train`)"
+        )
+
+    def key(setting):
+        return f"models.{name}.{setting}" if setting in model else f"train.{setting}"
+
+    initializer, activation = p.get(params, key("initializer")), p.get(params, key("activation"))
     if not is_initializer(initializer):
         raise p.ParamError(
-            f"params.yaml: `train.initializer` = {initializer!r} is invalid: expected "
+            f"params.yaml: `{key('initializer')}` = {initializer!r} is invalid: expected "
             f"{REFERENCE_INITIALIZER!r} or the name of a Keras initializer, e.g. 'glorot_uniform'"
         )
+    if not is_activation(activation):
+        raise p.ParamError(
+            f"params.yaml: `{key('activation')}` = {activation!r} is invalid: expected the name of a Keras activation, e.g. 'relu'"
+        )
+    model_type = p.choice(params, f"models.{name}.type", MODEL_TYPES) if "type" in model else "dense"
+    encoder = p.layer_sizes(params, f"models.{name}.encoder")
+    if model_type == "conv" and len(encoder) > MAX_CONV_LAYERS:
+        raise p.ParamError(
+            f"params.yaml: `models.{name}.encoder` = {encoder!r} is invalid: expected 1 to {MAX_CONV_LAYERS} "
+            "layers of filters for a conv model, each halving the 28x28 image"
+        )
+    noise_type, noise_level, clip = p.noise(params)
     return dict(
         seed=p.seed(params),
-        noise_level=p.noise_level(params),
-        clip=p.boolean(params, "noise.clip"),
-        encoder=p.layer_sizes(params, f"models.{name}.encoder"),
-        epochs=p.integer(params, "train.epochs", low=1, high=MAX_EPOCHS),
+        noise_type=noise_type,
+        noise_level=noise_level,
+        clip=clip,
+        type=model_type,
+        encoder=encoder,
+        activation=activation,
+        epochs=p.integer(params, key("epochs"), low=1, high=MAX_EPOCHS),
         # Bounded by the training set once it is loaded: the batches must split it evenly.
-        batch_size=p.integer(params, "train.batch_size", low=1),
-        learning_rate=p.number(params, "train.learning_rate", low=0, low_open=True, high=1),
+        batch_size=p.integer(params, key("batch_size"), low=1),
+        learning_rate=p.number(params, key("learning_rate"), low=0, low_open=True, high=1),
         initializer=initializer,
         stored_noise=p.choice(params, "train.noise", ["fresh", "stored"]) == "stored",
+        batch_key=key("batch_size"),  # for the errors that only the training set's size can tell
     )
 
 
@@ -75,6 +106,7 @@ def main():
 
     inputs = [PREPARED / "train.npz", PREPARED / "validation.npz", NOISY / "validation.npz"]
     inputs += [NOISY / "train.npz"] if config["stored_noise"] else []
+    batch_key = config.pop("batch_key")
     params = dict(config)
     try:
         images, validation, config["stored_noisy"] = load_training_data(config.pop("stored_noise"))
@@ -83,14 +115,14 @@ def main():
     if len(images) % config["batch_size"]:
         # Every batch full, as in the reference: no short batch at the end of an epoch.
         sys.exit(
-            f"train: params.yaml: `train.batch_size` = {config['batch_size']} is invalid: expected a divisor "
+            f"train: params.yaml: `{batch_key}` = {config['batch_size']} is invalid: expected a divisor "
             f"of the {len(images)} training images (`prepare.train_size`)"
         )
 
     distribute = training.strategy()
     if config["batch_size"] % distribute.num_replicas_in_sync:
         sys.exit(
-            f"train: params.yaml: `train.batch_size` = {config['batch_size']} is invalid: expected a multiple of "
+            f"train: params.yaml: `{batch_key}` = {config['batch_size']} is invalid: expected a multiple of "
             f"the {distribute.num_replicas_in_sync} GPUs, which share each batch"
         )
     devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
@@ -101,7 +133,10 @@ def main():
     machine += [os.environ.get(flag) for flag in ("XLA_FLAGS", "TF_ENABLE_ONEDNN_OPTS", "ONEDNN_MAX_CPU_ISA")]
     code = [training.__file__, models.__file__, noise.__file__, files.__file__, __file__]
     backup = resume_folder(RESUME, name, [params, machine], [*inputs, *code])
-    print(f"train {name}: {len(images)} images, {config['epochs']} epochs, encoder {config['encoder']}, on {device}")
+    print(
+        f"train {name}: {config['type']} encoder {config['encoder']}, {len(images)} images with {config['noise_type']} noise "
+        f"{config['noise_level']:g}, {config['epochs']} epochs, on {device}"
+    )
     if any(backup.glob("epoch-*.weights.h5")):
         print(f"train {name}: resuming an interrupted run after its last finished epoch, kept in {backup}/")
     # The history is written beside the backup and moved into dvclive/ only once the model is

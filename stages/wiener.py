@@ -14,8 +14,7 @@ OUT = Path("data/wiener")
 def main():
     try:
         params = p.load_params()
-        noise_level = p.noise_level(params)
-        clip = p.boolean(params, "noise.clip")
+        noise_type, noise_level, clip = p.noise(params)
         seed = p.seed(params)
     except p.ParamError as error:
         sys.exit(f"wiener: {error}")
@@ -24,12 +23,12 @@ def main():
     except DataError as error:
         sys.exit(f"wiener: {error}")
     # Clipped noise has no closed form: its fit draws one noisy copy of the training images.
-    fit, spectrum = baselines.wiener_arrays(noise.to_unit(images), noise_level, clip, noise.rng(seed, "train"))
+    fit, spectrum = baselines.wiener_arrays(noise.to_unit(images), noise_level, clip, noise.rng(seed, "train"), noise_type)
     with atomic_folder(OUT) as folder:
         save_arrays(folder / "fit.npz", **fit)
         save_arrays(folder / "spectrum.npz", **spectrum)
     form = "least squares on one noisy copy (clipped noise)" if clip else "closed form"
-    print(f"wiener: fitted to {len(images)} training images at noise_level {noise_level} ({form}), in {OUT}/")
+    print(f"wiener: fitted to {len(images)} training images for {noise_type} noise at noise_level {noise_level} ({form}), in {OUT}/")
 
 
 if __name__ == "__main__":

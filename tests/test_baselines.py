@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 
@@ -74,3 +76,47 @@ def test_a_saved_fit_loads_as_the_stage_stores_it(tmp_path):
     save_arrays(tmp_path / "bad.npz", **{**fit, "matrix": fit["matrix"][:10]})
     with pytest.raises(ValueError, match="bad.npz: array `matrix` has shape"):
         load_arrays(tmp_path / "bad.npz", **baselines.WIENER_FIT)
+
+
+def every_corruption(clean, noise_type, level):
+    """Each image of `clean` under every possible corruption of its pixels, with its probability:
+    all that a least-squares fit over infinitely many noise draws sees."""
+    # Per pixel: kept, or set to 0 (masking), or set to 0 or 1 (salt and pepper).
+    states = [(None, 1 - level), (0.0, level)] if noise_type == "masking" else [(None, 1 - level), (0.0, level / 2), (1.0, level / 2)]
+    pixels = clean.shape[1]
+    noisy, weights, targets = [], [], []
+    for combination in itertools.product(states, repeat=pixels):
+        image = clean.copy()
+        for pixel, (value, _) in enumerate(combination):
+            if value is not None:
+                image[:, pixel] = value
+        noisy.append(image)
+        targets.append(clean)
+        weights.append(np.full(len(clean), np.prod([p for _, p in combination])))
+    return np.vstack(noisy), np.vstack(targets), np.concatenate(weights)
+
+
+@pytest.mark.parametrize("noise_type", ["masking", "salt_and_pepper"])
+def test_corruption_closed_forms_are_the_exact_least_squares_fit(noise_type):
+    """On 4 pixels every corruption can be listed with its probability: the weighted least-squares
+    fit of clean on noisy over them is exactly the filter's closed form."""
+    clean = correlated_pixels(300)[:, :4]
+    noisy, targets, weights = every_corruption(clean, noise_type, 0.3)
+    root = np.sqrt(weights / weights.sum())[:, None]
+    design = np.hstack([noisy.astype(np.float64), np.ones((len(noisy), 1))])
+    exact, *_ = np.linalg.lstsq(design * root, targets.astype(np.float64) * root, rcond=None)
+    fit = baselines.fit_wiener(clean, 0.3, noise_type=noise_type)
+    np.testing.assert_allclose(fit["matrix"], exact[:-1], atol=1e-9)
+    test = noise.add_noise(correlated_pixels(100, seed=2)[:, :4], 0.3, np.random.default_rng(0), noise_type=noise_type)
+    np.testing.assert_allclose(baselines.denoise_linear(test, fit), np.hstack([test, np.ones((100, 1))]) @ exact, atol=1e-5)
+
+
+@pytest.mark.parametrize("noise_type", ["masking", "salt_and_pepper"])
+def test_corruption_filters_on_digits_beat_the_noisy_input_and_know_nothing_at_level_one(noise_type):
+    clean, test = digits(3000), digits(500, seed=5)
+    noisy = noise.add_noise(test, 0.25, np.random.default_rng(1), noise_type=noise_type)
+    denoised = baselines.denoise_linear(noisy, baselines.fit_wiener(clean, 0.25, noise_type=noise_type))
+    assert np.mean((denoised - test) ** 2) < 0.7 * np.mean((noisy - test) ** 2)
+    # Every pixel corrupted: the noisy image says nothing, and the best guess is the mean image.
+    hopeless = baselines.fit_wiener(clean, 1.0, noise_type=noise_type)
+    np.testing.assert_allclose(baselines.denoise_linear(noisy, hopeless), np.broadcast_to(clean.mean(axis=0), noisy.shape), atol=1e-5)

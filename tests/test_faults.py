@@ -87,6 +87,11 @@ def stop(process, signum):
         ("train.batch_size=0", "params.yaml: `train.batch_size` = 0 is invalid: expected an integer >= 1"),
         ("train.epochs=many", "params.yaml: `train.epochs` = 'many' is invalid: expected an integer"),
         ("seed=4294967296", "params.yaml: `seed` = 4294967296 is invalid: expected an integer <= 4294967295"),
+        ("noise_type=speckle", "params.yaml: `noise_type` = 'speckle' is invalid: expected one of 'gaussian', 'masking'"),
+        ("models.deep.type=rnn", "params.yaml: `models.deep.type` = 'rnn' is invalid: expected one of 'dense', 'conv'"),
+        ("+models.deep.dropout=0.5", "params.yaml: `models.deep` has unknown settings 'dropout': expected `encoder`"),
+        ("+models.deep.activation=relux", "params.yaml: `models.deep.activation` = 'relux' is invalid: expected the name of a Keras activation"),
+        ("+models.deep.batch_size=7", "params.yaml: `models.deep.batch_size` = 7 is invalid: expected a divisor of the 10000 training images"),
     ],
 )
 def test_exp_run_with_an_invalid_param_fails_before_training_naming_the_key(done, setting, message):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from dae.files import DataError
-from dae.models import REFERENCE_INITIALIZER, build_autoencoder, compile_autoencoder, is_initializer, load_model, save_model
+from dae.models import REFERENCE_INITIALIZER, build_autoencoder, compile_autoencoder, denoise, is_activation, is_initializer, load_model, save_model
 from tests.conftest import PROJECT
 
 
@@ -22,6 +22,29 @@ def test_shapes_and_parameter_counts(encoder, units, parameters):
     assert [layer.units for layer in dense] == units
     assert all(layer.activation is keras.activations.sigmoid for layer in dense)
     assert model.count_params() == parameters
+
+
+def test_dense_hidden_activation_from_params_and_a_sigmoid_output():
+    dense = [layer for layer in build_autoencoder([64, 32], activation="relu").layers if isinstance(layer, keras.layers.Dense)]
+    assert [layer.activation for layer in dense] == [keras.activations.relu] * 3 + [keras.activations.sigmoid]
+
+
+def test_conv_autoencoder_halves_the_image_per_layer_and_mirrors_back():
+    model = build_autoencoder([8, 16], initializer="glorot_uniform", type="conv", activation="relu")
+    assert model.input_shape == (None, 784) and model.output_shape == (None, 784)
+    convs = [layer for layer in model.layers if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose))]
+    assert [(layer.filters, layer.output.shape[1]) for layer in convs] == [(8, 14), (16, 7), (16, 14), (8, 28), (1, 28)]
+    assert [layer.activation for layer in convs] == [keras.activations.relu] * 4 + [keras.activations.sigmoid]
+    images = np.random.default_rng(0).random((3, 784), dtype=np.float32)
+    out = model(images).numpy()
+    assert out.shape == (3, 784) and 0 <= out.min() and out.max() <= 1
+
+
+def test_unknown_types_and_too_deep_conv_encoders_are_refused():
+    with pytest.raises(ValueError, match="unknown model type 'rnn'"):
+        build_autoencoder([8], type="rnn")
+    with pytest.raises(ValueError, match="a conv encoder has 1 to 2 layers"):
+        build_autoencoder([8, 8, 8], type="conv")
 
 
 def test_reference_initializer_draws_weights_and_biases_from_minus_one_to_one():
@@ -95,3 +118,16 @@ def test_a_model_of_the_wrong_shape_is_refused(tmp_path):
 )
 def test_is_initializer(name, valid):
     assert is_initializer(name) is valid
+
+
+@pytest.mark.parametrize("name, valid", [("relu", True), ("sigmoid", True), ("gelu", True), ("relux", False), (None, False), (3, False)])
+def test_is_activation(name, valid):
+    assert is_activation(name) is valid
+
+
+def test_denoise_runs_the_model_a_thousand_images_at_a_time():
+    model = build_autoencoder([8, 4], type="conv", initializer="glorot_uniform")
+    images = np.random.default_rng(0).random((2500, 784), dtype=np.float32)
+    out = denoise(model, images)
+    assert out.shape == (2500, 784)
+    np.testing.assert_allclose(out, model(images).numpy(), atol=1e-6)

@@ -48,6 +48,10 @@ def test_valid_values_pass():
         (lambda d: p.layer_sizes(d, "encoder"), {"encoder": [10**6]}, "expected a non-empty list of integers from 1 to 100000"),
         (lambda d: p.noise_level(d), {"noise_level": 11}, "`noise_level` = 11 is invalid: expected a number <= 10.0"),
         (lambda d: p.noise_level(d), {"noise_level": -1}, "`noise_level` = -1 is invalid: expected a number >= 0"),
+        (p.noise, {"noise_type": "speckle", "noise_level": 0.5, "noise": {"clip": False}}, "`noise_type` = 'speckle' is invalid: expected one of 'gaussian', 'masking', 'salt_and_pepper'"),
+        (p.noise, {"noise_type": "masking", "noise_level": 1.5, "noise": {"clip": False}}, "`noise_level` = 1.5 is invalid: expected a number <= 1.0"),
+        (p.noise, {"noise_type": "salt_and_pepper", "noise_level": 0.2, "noise": {"clip": True}}, "`noise.clip` = True is invalid: expected false with `noise_type` 'salt_and_pepper'"),
+        (lambda d: p.noise_levels(d, "levels", "masking"), {"levels": [0.5, 2.0]}, "expected 1 to 100 increasing numbers from 0 to 1 (for masking noise)"),
         (lambda d: p.model_names(d), {"models": {}}, "`models` = {} is invalid: expected a mapping of model names"),
         (lambda d: p.model_names(d), {"models": None}, "`models` = None is invalid: expected a mapping of model names"),
         (lambda d: p.model_names(d), {"models": {"../up": {}}}, "model name '../up' under `models` is invalid: expected 1 to 64 letters"),
@@ -97,7 +101,7 @@ def test_load_params_reads_yaml_as_dvc_does(tmp_path):
 def test_the_project_params_pass_every_check():
     params = p.load_params(Path(__file__).resolve().parents[1] / "params.yaml")
     assert p.model_names(params)
-    assert p.noise_level(params) >= 0 and p.seed(params) >= 0
+    assert p.noise(params) == ("gaussian", 0.6, False) and p.seed(params) >= 0
 
 
 # Property-based: whatever value a key holds, a check either returns it unchanged and within its

@@ -4,8 +4,10 @@ import csv
 import json
 import shutil
 import sys
+import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -147,6 +149,51 @@ def test_exp_run_with_another_noise_level(repo):
         assert f"Stage '{stage}' is cached - skipping run" in again
     for name in names:
         assert metrics(repo)[name]["cost"] == diff[f"{name}.cost"]["new"]
+
+
+@pytest.mark.parametrize("noise_type", ["masking", "salt_and_pepper"])
+def test_exp_run_with_another_noise_type(repo, noise_type):
+    result = dvc(repo, "exp", "run", "-S", f"noise_type={noise_type}", "-S", "noise_level=0.25")
+    names = model_names(repo)
+    assert ran(result.stdout) == {"noise", "wiener", *(f"train@{name}" for name in names), "evaluate"}
+    clean = noise.to_unit(load_arrays(repo / "data/prepared/test.npz")["images"])
+    noisy = load_arrays(repo / "data/noisy/test.npz")["images"].astype("float32")
+    changed = ~np.isclose(noisy, clean, atol=2e-3)  # kept pixels differ by float16's rounding only
+    assert set(np.unique(noisy[changed])) == ({0.0} if noise_type == "masking" else {0.0, 1.0})
+    visible = (clean > 0.01) & (clean < 0.99)  # where either corruption changes the pixel
+    assert abs(changed[visible].mean() - 0.25) < 0.02
+    scores = metrics(repo)
+    assert list(scores) == [*BASELINE_NAMES, *names]
+    assert scores["clipped_input"] == scores["noisy_input"]  # these noisy pixels are in [0, 1] already
+    assert scores["wiener"]["cost"] < scores["noisy_input"]["cost"]
+    train = noise.to_unit(load_arrays(repo / "data/prepared/train.npz")["images"])
+    mean_image_cost = float(((clean - train.mean(axis=0)) ** 2).mean())
+    for name in names:
+        assert scores[name]["cost"] < mean_image_cost
+    with open(repo / "reports/robustness.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 11 * len([*BASELINE_NAMES, *names]) and float(rows[-1]["noise_level"]) == 1.0
+    restore(repo)
+
+
+def test_a_model_added_with_its_own_settings_is_trained_and_shown_everywhere(repo):
+    """A conv model with its own activation, initializer and learning rate, added from the command
+    line as the README's Best model is: only it trains, and every output lists it."""
+    added = "+models.tiny_conv={type: conv, encoder: [8, 16], activation: relu, initializer: glorot_uniform, learning_rate: 0.003}"
+    result = dvc(repo, "exp", "run", "-S", added)
+    assert ran(result.stdout) == {"train@tiny_conv", "evaluate"}
+    assert "train tiny_conv: conv encoder [8, 16]" in result.stdout
+    names = model_names(repo)
+    assert names[-1] == "tiny_conv"
+    assert list(metrics(repo)) == [*BASELINE_NAMES, *names]
+    for table in ("cost_curves.csv", "robustness.csv"):
+        with open(repo / "reports" / table) as f:
+            shown = {row.get("model") or row.get("denoiser") for row in csv.DictReader(f)}
+        assert "tiny_conv" in shown
+    with zipfile.ZipFile(repo / "models/tiny_conv.keras") as archive:
+        layers = [layer["class_name"] for layer in json.loads(archive.read("config.json"))["config"]["layers"]]
+    assert layers.count("Conv2D") == 3 and layers.count("Conv2DTranspose") == 2
+    restore(repo)
 
 
 def test_push_then_pull_in_a_second_clone_retrains_nothing(repo, tmp_path):

@@ -55,3 +55,17 @@ def test_the_robustness_figure_draws_a_line_per_denoiser():
     assert labels == ["noisy_input", "clipped_input", "wiener", "half", "trained at 0.6"]
     noisy_line = figure.axes[0].get_lines()[0]
     assert list(noisy_line.get_xdata()) == LEVELS[1:]  # its cost of 0 at level 0 has no place on a log scale
+
+
+@pytest.mark.parametrize("noise_type", ["masking", "salt_and_pepper"])
+def test_curves_for_the_corruptions_rise_with_the_level_and_end_at_the_mean_image(noise_type):
+    train, test = digits(400), digits(60, seed=1)
+    rows = robustness(train, test, {"same": lambda x: x}, LEVELS, seed=0, noise_type=noise_type)
+    by = {(r["noise_level"], r["denoiser"]): r["cost"] for r in rows}
+    noisy = [by[level, "noisy_input"] for level in LEVELS]
+    assert noisy[0] == 0 and noisy == sorted(noisy) and noisy[-1] > 0
+    for level in LEVELS:
+        assert by[level, "wiener"] <= by[level, "noisy_input"] + 1e-6
+        assert by[level, "clipped_input"] == by[level, "noisy_input"]  # already in [0, 1]
+    # Every pixel corrupted: the refitted filter can only answer the mean training image.
+    assert by[1.0, "wiener"] == pytest.approx(cost(np.broadcast_to(train.mean(axis=0), test.shape), test), rel=1e-4)

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from dae import noise
 from dae.models import build_autoencoder, compile_autoencoder
-from dae.training import BlockTraining, CostLog, batches_per_block, resume_folder, train_autoencoder, training_blocks
+from dae.training import BlockTraining, CostLog, batches_per_block, corrupt_with, resume_folder, train_autoencoder, training_blocks
 
 
 def digits(count, seed=0):
@@ -68,6 +68,29 @@ def test_blocks_cover_every_image_once_an_epoch_with_fresh_noise():
 def test_clipped_noise_stays_in_the_unit_interval():
     noisy, _ = take_blocks(training_blocks(digit_bytes(100), 50, 0.6, seed=0, clip=True), 1)[0]
     assert noisy.min() == 0.0 and noisy.max() == 1.0
+
+
+@pytest.mark.parametrize("noise_type", ["masking", "salt_and_pepper"])
+def test_corruption_in_tensorflow_is_the_same_as_in_numpy(noise_type):
+    """Training draws its noise inside TensorFlow; from the same random numbers, it is the noise
+    stage's, pixel for pixel."""
+    clean = digits(20)
+    draws = noise.draw(noise_type, clean.shape, noise.rng(0, "train"))
+    for level in (0.0, 0.25, 0.5, 1.0):
+        ours = corrupt_with(tf.constant(clean), noise_type, level, tf.constant(draws)).numpy()
+        np.testing.assert_array_equal(ours, noise.corrupt(clean, noise_type, level, draws))
+
+
+@pytest.mark.parametrize("noise_type", ["masking", "salt_and_pepper"])
+def test_training_batches_carry_the_noise_type_asked_for(noise_type):
+    blocks = take_blocks(training_blocks(digit_bytes(300), 50, 0.25, seed=0, block=3, noise_type=noise_type), 4)
+    noisy, clean = (np.concatenate([block[part].reshape(-1, 784) for block in blocks]) for part in (0, 1))
+    changed = noisy != clean
+    replaced = np.unique(noisy[changed])
+    assert set(replaced) == ({0.0} if noise_type == "masking" else {0.0, 1.0})
+    # Where a corruption is visible at all (masking a dark pixel changes nothing), a quarter of the pixels.
+    visible = clean > 0 if noise_type == "masking" else (clean > 0) & (clean < 1)
+    assert abs(changed[visible].mean() - 0.25) < 0.02
 
 
 def test_stored_noise_is_reused_instead_of_drawn():
@@ -134,6 +157,20 @@ def test_short_training_lowers_the_cost(capsys):
     printed = capsys.readouterr().out.splitlines()
     assert printed[0].startswith("Epoch: 1 cost: 0.") and " val_cost: 0." in printed[0]
     assert len(printed) == 4
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"type": "dense", "activation": "relu", "initializer": "glorot_uniform", "learning_rate": 0.001},
+        {"type": "conv", "encoder": [4, 8], "activation": "relu", "initializer": "glorot_uniform", "learning_rate": 0.003},
+        {"noise_type": "masking", "noise_level": 0.25},
+    ],
+)
+def test_each_model_type_and_noise_type_trains_and_lowers_the_cost(overrides):
+    model, history = short_run(epochs=3, **overrides)
+    assert history["loss"][-1] < 0.8 * history["loss"][0]
+    assert model.input_shape == (None, 784) and model.output_shape == (None, 784)
 
 
 @pytest.mark.parametrize("overrides", [{}, {"encoder": [32, 16], "initializer": "glorot_uniform"}])

@@ -6,7 +6,7 @@
 
 Each image (PNG or JPEG, any size, colour or grey, dark ink on light paper or light on dark) is
 brought to MNIST's form (dae.images.to_mnist), denoised as it is or after adding noise of the
-pipeline's type (params.yaml `noise.clip`) at the level given, and drawn side by side (the
+pipeline's type (params.yaml `noise_type`, `noise.clip`) at the level given, and drawn side by side (the
 prepared digit, the noisy one, the model's output) in `<out>/<image name>.denoised.png`. A file
 that cannot be read is named on stderr and skipped; the command then exits with status 1.
 """
@@ -37,16 +37,16 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0, help="seed of the added noise (default 0)")
     parser.add_argument("--out", type=Path, default=Path("denoised"), help="folder for the figures (default: denoised/)")
     args = parser.parse_args(argv)
-    if args.noise is not None and not 0 <= args.noise <= p.MAX_NOISE_LEVEL:
-        parser.error(f"--noise {args.noise:g} is invalid: expected a level from 0 to {p.MAX_NOISE_LEVEL:g}")
     if not 0 <= args.seed <= p.MAX_SEED:
         parser.error(f"--seed {args.seed} is invalid: expected 0 to {p.MAX_SEED}")
     try:
         params = p.load_params()
-        clip = p.boolean(params, "noise.clip")
+        noise_type, _, clip = p.noise(params)
         path = model_path(args.model, params)
     except p.ParamError as error:
         sys.exit(f"denoise: {error}")
+    if args.noise is not None and not 0 <= args.noise <= p.max_noise_level(noise_type):
+        parser.error(f"--noise {args.noise:g} is invalid: expected a level of {noise_type} noise from 0 to {p.max_noise_level(noise_type):g}")
 
     from dae.models import load_model  # TensorFlow's import takes seconds: only once the arguments are good
 
@@ -65,7 +65,7 @@ def main(argv=None):
         rows = {"prepared": digit}
         if args.noise is not None:
             generator = noise.rng(args.seed, "test")
-            rows[f"noise {args.noise:g}"] = digit = noise.add_noise(digit, args.noise, generator, clip)
+            rows[f"{noise_type} {args.noise:g}"] = digit = noise.add_noise(digit, args.noise, generator, clip, noise_type)
         rows[f"{path.stem}'s output"] = model(digit, training=False).numpy()
         out = args.out / f"{image_path.name}.denoised.png"
         figure = plots.side_by_side(rows, f"{image_path.name}, denoised by {path.name}")
