@@ -221,15 +221,30 @@ def strategy():
     return tf.distribute.get_strategy()
 
 
+# How the learning rate changes over training (params.yaml `train.schedule`).
+SCHEDULES = ("constant", "cosine")
+
+
+def learning_rate_schedule(learning_rate, schedule, steps):
+    """`constant`: `learning_rate` throughout, as the reference; `cosine`: from `learning_rate`
+    down to 0 at the last of `steps` along half a cosine (Loshchilov and Hutter, SGDR, 2017)."""
+    if schedule == "constant":
+        return learning_rate
+    if schedule == "cosine":
+        return keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
+    raise ValueError(f"unknown learning rate schedule {schedule!r}: expected one of {', '.join(SCHEDULES)}")
+
+
 def train_autoencoder(
     images, validation, *, encoder, initializer, learning_rate, batch_size, epochs, noise_level, clip, seed,
-    noise_type="gaussian", type="dense", activation="sigmoid", stored_noisy=None, name="autoencoder",
+    noise_type="gaussian", type="dense", activation="sigmoid", schedule="constant", stored_noisy=None, name="autoencoder",
     callbacks=(), backup=None, distribute=None,
 ):
     """Build and fit one autoencoder on uint8 `images`; `validation` is (noisy, clean) in [0, 1].
 
     The model is `build_autoencoder(encoder, initializer, type=type, activation=activation)`, its
-    inputs noisy with `noise_type` at `noise_level` (see `training_blocks`). Returns the model and
+    inputs noisy with `noise_type` at `noise_level` (see `training_blocks`), its learning rate
+    changing by `schedule` (see `learning_rate_schedule`). Returns the model and
     its history. With `backup`, a folder kept for these very arguments,
     training resumes after the last epoch saved there and gives the same weights as a run that
     was never stopped; the callbacks see the saved epochs' `on_epoch_end` again first.
@@ -257,7 +272,7 @@ def train_autoencoder(
     with distribute.scope():
         model = build_autoencoder(encoder, initializer, name=name, type=type, activation=activation)
         trainer = model if block is None else BlockTraining(model, name=f"{model.name}_training")
-        compile_autoencoder(trainer, learning_rate)
+        compile_autoencoder(trainer, learning_rate_schedule(learning_rate, schedule, epochs * batches))
         if backup is not None:
             backup = EpochBackup(backup)
             done = backup.restore(trainer)

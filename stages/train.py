@@ -26,7 +26,7 @@ RESUME = Path(".dvc/tmp/train-resume")
 
 
 # What a model of params.yaml `models` may set for itself, else the shared `train` section's.
-OWN_SETTINGS = ("activation", "initializer", "learning_rate", "epochs", "batch_size")
+OWN_SETTINGS = ("activation", "initializer", "learning_rate", "schedule", "epochs", "batch_size")
 
 
 def read_params(name):
@@ -75,6 +75,7 @@ def read_params(name):
         # Bounded by the training set once it is loaded: the batches must split it evenly.
         batch_size=p.integer(params, key("batch_size"), low=1),
         learning_rate=p.number(params, key("learning_rate"), low=0, low_open=True, high=1),
+        schedule=p.choice(params, key("schedule"), training.SCHEDULES),
         initializer=initializer,
         stored_noise=p.choice(params, "train.noise", ["fresh", "stored"]) == "stored",
         batch_key=key("batch_size"),  # for the errors that only the training set's size can tell

@@ -10,7 +10,9 @@ import tensorflow as tf
 
 from dae import noise
 from dae.models import build_autoencoder, compile_autoencoder
-from dae.training import BlockTraining, CostLog, batches_per_block, corrupt_with, resume_folder, train_autoencoder, training_blocks
+from dae.training import (
+    BlockTraining, CostLog, batches_per_block, corrupt_with, learning_rate_schedule, resume_folder, train_autoencoder, training_blocks,
+)
 
 
 def digits(count, seed=0):
@@ -157,6 +159,31 @@ def test_short_training_lowers_the_cost(capsys):
     printed = capsys.readouterr().out.splitlines()
     assert printed[0].startswith("Epoch: 1 cost: 0.") and " val_cost: 0." in printed[0]
     assert len(printed) == 4
+
+
+def test_cosine_schedule_decays_the_learning_rate_to_zero_by_the_last_step():
+    assert learning_rate_schedule(0.01, "constant", 100) == 0.01
+    cosine = learning_rate_schedule(0.01, "cosine", 100)
+    assert [float(cosine(step)) for step in (0, 50, 100)] == pytest.approx([0.01, 0.005, 0.0], abs=1e-9)
+    with pytest.raises(ValueError, match="unknown learning rate schedule 'linear'"):
+        learning_rate_schedule(0.01, "linear", 100)
+
+
+class LearningRates(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.rates = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.rates.append(float(self.model.optimizer.learning_rate))
+
+
+def test_training_with_the_cosine_schedule_ends_at_a_learning_rate_of_zero():
+    rates = LearningRates()
+    _, history = short_run(epochs=3, schedule="cosine", callbacks=[rates])
+    assert history["loss"][-1] < 0.8 * history["loss"][0]
+    # 300 images in batches of 50, 3 epochs: 18 steps, the rate after steps 6, 12 and 18.
+    assert rates.rates == pytest.approx([0.01 * (1 + np.cos(np.pi * step / 18)) / 2 for step in (6, 12, 18)], abs=1e-7)
 
 
 @pytest.mark.parametrize(
