@@ -1,0 +1,43 @@
+"""The score command: trained models on freshly drawn test noise."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import keras
+import numpy as np
+
+from dae import noise
+from dae.files import save_arrays
+from dae.metrics import cost
+from dae.models import build_autoencoder, save_model
+from tests.conftest import PROJECT
+from tests.test_training import digit_bytes
+
+
+def score(folder, *args):
+    env = dict(os.environ, PYTHONPATH=str(PROJECT))
+    return subprocess.run([sys.executable, "-m", "tools.score", *args], cwd=folder, env=env, capture_output=True, text=True)
+
+
+def test_scores_each_model_on_noise_of_another_seed(tmp_path):
+    shutil.copy(PROJECT / "params.yaml", tmp_path)
+    images = digit_bytes(50)
+    (tmp_path / "data/prepared").mkdir(parents=True)
+    save_arrays(tmp_path / "data/prepared/test.npz", images=images, labels=np.zeros(50, np.uint8))
+    (tmp_path / "models").mkdir()
+    keras.utils.set_random_seed(0)
+    for name in ("shallow", "deep"):
+        save_model(build_autoencoder([8]), tmp_path / "models" / f"{name}.keras")
+    result = score(tmp_path, "--model", "deep", "--seed", "5")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "score: 50 test images, gaussian noise 0.6 drawn with seed 5"
+    clean = noise.to_unit(images)
+    expected = cost(noise.add_noise(clean, 0.6, noise.rng(5, "test")), clean)
+    assert lines[1] == f"score noisy_input: cost {expected:.6f}"
+    assert len(lines) == 3 and lines[2].startswith("score deep: cost 0.")
+    assert "shallow" not in result.stdout
+    refused = score(tmp_path, "--model", "wide")
+    assert refused.returncode == 2 and "--model wide: not in params.yaml `models` (found: shallow, deep)" in refused.stderr

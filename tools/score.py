@@ -1,0 +1,57 @@
+"""Score trained models on the test images with freshly drawn noise: does a test cost hold on
+noise that the pipeline never drew?
+
+    python -m tools.score                         # every model of params.yaml, noise seed 1
+    python -m tools.score --model best --seed 7   # one model, another draw
+
+The noise is of the pipeline's type and level (params.yaml `noise_type`, `noise_level`,
+`noise.clip`), drawn from `--seed` instead of `seed` (whose test noise evaluate scored); the
+cost is the same mean squared error as evaluate's, over all the test images.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from dae import noise
+from dae import params as p
+from dae.files import IMAGES, LABELS, DataError, load_arrays
+from dae.metrics import cost
+
+TEST = Path("data/prepared/test.npz")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", action="append", help="a model name of params.yaml `models` (default: every one); repeatable")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the fresh test noise (default 1)")
+    args = parser.parse_args(argv)
+    if not 0 <= args.seed <= p.MAX_SEED:
+        parser.error(f"--seed {args.seed} is invalid: expected 0 to {p.MAX_SEED}")
+    try:
+        params = p.load_params()
+        names = p.model_names(params)
+        noise_type, noise_level, clip = p.noise(params)
+    except p.ParamError as error:
+        sys.exit(f"score: {error}")
+    unknown = [name for name in args.model or [] if name not in names]
+    if unknown:
+        parser.error(f"--model {', '.join(unknown)}: not in params.yaml `models` (found: {', '.join(names)})")
+
+    from dae.models import denoise, load_model  # TensorFlow's import takes seconds: only once the arguments are good
+
+    try:
+        clean = noise.to_unit(load_arrays(TEST, images=IMAGES, labels=LABELS)["images"])
+        models = {name: load_model(Path("models") / f"{name}.keras") for name in args.model or names}
+    except (DataError, OSError) as error:
+        sys.exit(f"score: {error}")
+    # The "test" stream of another seed: the same kind of draw as evaluate's, not the same numbers.
+    noisy = noise.add_noise(clean, noise_level, noise.rng(args.seed, "test"), clip, noise_type)
+    print(f"score: {len(clean)} test images, {noise_type} noise {noise_level:g} drawn with seed {args.seed}")
+    print(f"score noisy_input: cost {cost(noisy, clean):.6f}")
+    for name, model in models.items():
+        print(f"score {name}: cost {cost(denoise(model, noisy), clean):.6f}")
+
+
+if __name__ == "__main__":
+    main()
