@@ -5,6 +5,7 @@ import os
 import platform
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import keras
@@ -144,9 +145,11 @@ def main():
     # saved: a failed or killed run leaves no partial history there.
     live = Live(str(backup / "dvclive"), dvcyaml=False, save_dvc_exp=False)
     callbacks = [CostLog(live), keras.callbacks.TerminateOnNaN()]
+    began = time.monotonic()
     model, history = train_autoencoder(
         images, validation, name=name, callbacks=callbacks, backup=backup, distribute=distribute, **config
     )
+    print(f"train {name}: trained in {time.monotonic() - began:.0f} s")
     # Exit before saving: DVC then records no result of this run, neither in dvc.lock nor in its run cache.
     finite = [math.isfinite(cost) and math.isfinite(val) for cost, val in zip(history["loss"], history["val_loss"])]
     if not all(finite):
