@@ -61,6 +61,8 @@ def fit_wiener(clean, noise_level, clip=False, generator=None, spectrum=None, no
     are those of one noisy copy of `clean` drawn with `generator`.
     """
     if clip:
+        if noise_type != "gaussian":
+            raise ValueError(f"clipped noise is Gaussian noise clipped to [0, 1], not {noise_type!r}")
         return _fit_to_one_draw(clean, noise_level, generator)
     mean, eigenvalues, eigenvectors = spectrum or clean_spectrum(clean)
     # Variances a 1e-10th of the largest are rounding errors of zero: no signal to keep there.

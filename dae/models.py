@@ -62,7 +62,8 @@ def build_autoencoder(encoder, initializer=REFERENCE_INITIALIZER, name="autoenco
     `conv`: `encoder` holds the filters of 3x3 convolutions of stride 2, each halving the image; the
     decoder mirrors them with transposed convolutions of stride 2, then one 3x3 convolution makes
     the image, as in the keras.io example "Convolutional autoencoder for image denoising" but with
-    strided convolutions for its max pooling, whose gradient XLA cannot compute deterministically.
+    strided convolutions in place of its max pooling (a quarter of the first layer's arithmetic;
+    and XLA, were a conv model compiled, has no deterministic max-pooling gradient).
     `activation` is the hidden layers' (the reference's sigmoid, or any Keras name, e.g. `relu`).
     """
     def layer(kind, size, output=False, **options):

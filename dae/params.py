@@ -154,7 +154,10 @@ def noise(params):
     """`noise_type` and `noise_level`, the level checked against what the type allows, and
     `noise.clip`, which only Gaussian noise can need (the others stay in [0, 1])."""
     noise_type = choice(params, "noise_type", NOISE_TYPES)
-    level = noise_level(params, "noise_level", noise_type)
+    try:
+        level = noise_level(params, "noise_level", noise_type)
+    except ParamError as error:
+        raise ParamError(f"{error} for `noise_type` {noise_type!r}") from None
     clip = boolean(params, "noise.clip")
     if clip and noise_type != "gaussian":
         raise _invalid("noise.clip", clip, f"false with `noise_type` {noise_type!r}, whose pixels stay in [0, 1]")

@@ -7,8 +7,9 @@ from dae.metrics import cost
 def robustness(clean_train, clean_test, models, levels, seed, clip=False, spectrum=None, noise_type="gaussian"):
     """Rows of `noise_level`, `denoiser`, `kind` (baseline or model) and `cost`, level by level.
 
-    At each level the test images get that much noise of `noise_type` (one draw of random numbers
-    for every level, so that the curves differ by the level alone), clipped if `clip`. The baselines are
+    At each level the test images get that much noise of `noise_type`, clipped if `clip`, from
+    the same random numbers at every level (so that the curves differ by the level alone; with
+    masking, a pixel masked at one level stays masked at every higher one). The baselines are
     those of the metrics, the Wiener filter refitted to `clean_train` at each level: the best
     linear answer there, which shows where a model trained at one level stops beating it.
     `models` maps a name to a function from noisy images to denoised ones; `spectrum`, the clean

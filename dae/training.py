@@ -262,7 +262,8 @@ def train_autoencoder(
     distribute = distribute or strategy()
     batches = len(images) // batch_size
     # Blocks of compiled steps for dense models on one device only. XLA compiles a CPU's
-    # convolutions about 8 times slower than TensorFlow's own (oneDNN) kernels run them.
+    # convolutions to far slower code than TensorFlow's own (oneDNN) kernels; conv models take
+    # Keras's own steps on a GPU too (not timed there).
     single = distribute.num_replicas_in_sync == 1
     block = batches_per_block(batches) if single and type == "dense" else None
     if batch_size % distribute.num_replicas_in_sync:

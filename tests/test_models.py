@@ -127,7 +127,13 @@ def test_is_activation(name, valid):
 
 def test_denoise_runs_the_model_a_thousand_images_at_a_time():
     model = build_autoencoder([8, 4], type="conv", initializer="glorot_uniform")
+    seen = []
+
+    def counting(images, training):
+        seen.append(len(images))
+        return model(images, training=training)
+
     images = np.random.default_rng(0).random((2500, 784), dtype=np.float32)
-    out = denoise(model, images)
-    assert out.shape == (2500, 784)
+    out = denoise(counting, images)
+    assert seen == [1000, 1000, 500] and out.shape == (2500, 784)
     np.testing.assert_allclose(out, model(images).numpy(), atol=1e-6)

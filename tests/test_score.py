@@ -35,9 +35,11 @@ def test_scores_each_model_on_noise_of_another_seed(tmp_path):
     lines = result.stdout.splitlines()
     assert lines[0] == "score: 50 test images, gaussian noise 0.6 drawn with seed 5"
     clean = noise.to_unit(images)
-    expected = cost(noise.add_noise(clean, 0.6, noise.rng(5, "test")), clean)
-    assert lines[1] == f"score noisy_input: cost {expected:.6f}"
-    assert len(lines) == 3 and lines[2].startswith("score deep: cost 0.")
-    assert "shallow" not in result.stdout
+    noisy = noise.add_noise(clean, 0.6, noise.rng(5, "test"))
+    assert lines[1] == f"score noisy_input: cost {cost(noisy, clean):.6f}"
+    deep = keras.models.load_model(tmp_path / "models/deep.keras", compile=False)
+    assert lines[2:] == [f"score deep: cost {cost(deep(noisy).numpy(), clean):.6f}"]
+    # By default, the params' seed plus one: never the test noise that evaluate scored.
+    assert "drawn with seed 1" in score(tmp_path).stdout.splitlines()[0]
     refused = score(tmp_path, "--model", "wide")
     assert refused.returncode == 2 and "--model wide: not in params.yaml `models` (found: shallow, deep)" in refused.stderr

@@ -200,7 +200,14 @@ def test_each_model_type_and_noise_type_trains_and_lowers_the_cost(overrides):
     assert model.input_shape == (None, 784) and model.output_shape == (None, 784)
 
 
-@pytest.mark.parametrize("overrides", [{}, {"encoder": [32, 16], "initializer": "glorot_uniform"}])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"encoder": [32, 16], "initializer": "glorot_uniform"},
+        {"type": "conv", "encoder": [4, 8], "activation": "relu", "initializer": "glorot_uniform", "learning_rate": 0.003},
+    ],
+)
 def test_identical_runs_give_identical_weights(overrides):
     first, first_history = short_run(epochs=2, **overrides)
     second, second_history = short_run(epochs=2, **overrides)

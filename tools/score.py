@@ -1,12 +1,13 @@
 """Score trained models on the test images with freshly drawn noise: does a test cost hold on
 noise that the pipeline never drew?
 
-    python -m tools.score                         # every model of params.yaml, noise seed 1
+    python -m tools.score                         # every model of params.yaml, noise seed `seed` + 1
     python -m tools.score --model best --seed 7   # one model, another draw
 
 The noise is of the pipeline's type and level (params.yaml `noise_type`, `noise_level`,
-`noise.clip`), drawn from `--seed` instead of `seed` (whose test noise evaluate scored); the
-cost is the same mean squared error as evaluate's, over all the test images.
+`noise.clip`), drawn with `--seed` (default: params.yaml `seed` + 1; `seed` itself would give
+the test noise that evaluate scored); the cost is the same mean squared error as evaluate's,
+over all the test images.
 """
 
 import argparse
@@ -24,16 +25,19 @@ TEST = Path("data/prepared/test.npz")
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", action="append", help="a model name of params.yaml `models` (default: every one); repeatable")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the fresh test noise (default 1)")
+    parser.add_argument("--seed", type=int, help="seed of the fresh test noise (default: params.yaml `seed` + 1)")
     args = parser.parse_args(argv)
-    if not 0 <= args.seed <= p.MAX_SEED:
+    if args.seed is not None and not 0 <= args.seed <= p.MAX_SEED:
         parser.error(f"--seed {args.seed} is invalid: expected 0 to {p.MAX_SEED}")
     try:
         params = p.load_params()
         names = p.model_names(params)
         noise_type, noise_level, clip = p.noise(params)
+        seed = p.seed(params)
     except p.ParamError as error:
         sys.exit(f"score: {error}")
+    if args.seed is None:
+        args.seed = (seed + 1) % (p.MAX_SEED + 1)
     unknown = [name for name in args.model or [] if name not in names]
     if unknown:
         parser.error(f"--model {', '.join(unknown)}: not in params.yaml `models` (found: {', '.join(names)})")
