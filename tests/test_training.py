@@ -1,3 +1,4 @@
+import functools
 import json
 import subprocess
 import sys
@@ -295,18 +296,27 @@ class Interrupt(keras.callbacks.Callback):
             raise KeyboardInterrupt
 
 
-def test_an_interrupted_run_resumes_to_the_weights_of_an_uninterrupted_one(tmp_path, capsys):
-    plain, plain_history = short_run(epochs=4)
-    backed_up, history = short_run(epochs=4, backup=tmp_path / "whole")
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        # Keras's own steps (no XLA blocks) and a schedule that must go on from the saved step.
+        {"type": "conv", "encoder": [4, 8], "activation": "relu", "initializer": "glorot_uniform", "schedule": "cosine"},
+    ],
+)
+def test_an_interrupted_run_resumes_to_the_weights_of_an_uninterrupted_one(tmp_path, capsys, overrides):
+    run = functools.partial(short_run, **overrides)
+    plain, plain_history = run(epochs=4)
+    backed_up, history = run(epochs=4, backup=tmp_path / "whole")
     assert history == plain_history and not list((tmp_path / "whole").iterdir())  # removed once done
     for a, b in zip(plain.get_weights(), backed_up.get_weights()):
         np.testing.assert_array_equal(a, b)
 
     with pytest.raises(KeyboardInterrupt):
-        short_run(epochs=4, backup=tmp_path / "cut", callbacks=[Interrupt(2)])
+        run(epochs=4, backup=tmp_path / "cut", callbacks=[Interrupt(2)])
     assert sorted(path.name for path in (tmp_path / "cut").iterdir()) == ["epoch-00002.json", "epoch-00002.weights.h5"]
     capsys.readouterr()
-    resumed, resumed_history = short_run(epochs=4, backup=tmp_path / "cut")
+    resumed, resumed_history = run(epochs=4, backup=tmp_path / "cut")
     assert resumed_history == plain_history
     for a, b in zip(plain.get_weights(), resumed.get_weights()):
         np.testing.assert_array_equal(a, b)
