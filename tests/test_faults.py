@@ -88,7 +88,7 @@ def stop(process, signum):
         ("train.epochs=many", "params.yaml: `train.epochs` = 'many' is invalid: expected an integer"),
         ("seed=4294967296", "params.yaml: `seed` = 4294967296 is invalid: expected an integer <= 4294967295"),
         ("noise_type=speckle", "params.yaml: `noise_type` = 'speckle' is invalid: expected one of 'gaussian', 'masking'"),
-        ("models.deep.type=rnn", "params.yaml: `models.deep.type` = 'rnn' is invalid: expected one of 'dense', 'conv'"),
+        ("+models.deep.type=rnn", "params.yaml: `models.deep.type` = 'rnn' is invalid: expected one of 'dense', 'conv'"),
         ("+models.deep.dropout=0.5", "params.yaml: `models.deep` has unknown settings 'dropout': expected `encoder`"),
         ("+models.deep.activation=relux", "params.yaml: `models.deep.activation` = 'relux' is invalid: expected the name of a Keras activation"),
         ("+models.deep.batch_size=7", "params.yaml: `models.deep.batch_size` = 7 is invalid: expected a divisor of the 10000 training images"),
@@ -109,10 +109,11 @@ def test_a_non_finite_cost_stops_training_and_nothing_is_kept(done):
     """A fault injected into the repo's copy of the training code: every input of epoch 2 is NaN."""
     training = done / "dae/training.py"
     code = training.read_text()
-    line = "        noisy = targets + noise_level * draws\n"
+    line = "        return corrupt(targets, noise_type, noise_level, key, clip), targets\n"
     assert line in code
     batches_per_epoch = TINY["prepare"]["train_size"] // 100
-    training.write_text(code.replace(line, line + f"        noisy = tf.where(number >= {batches_per_epoch}, float('nan'), noisy)\n"))
+    nan = f"        return tf.where(number >= {batches_per_epoch}, float('nan'), corrupt(targets, noise_type, noise_level, key, clip)), targets\n"
+    training.write_text(code.replace(line, nan))
     lock = (done / "dvc.lock").read_text()
     for attempt in range(2):
         failed = dvc(done, "repro", check=False)
