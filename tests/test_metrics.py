@@ -55,10 +55,14 @@ def test_psnr_and_ssim_are_tensorflows():
     assert len({round(ssim(images, clean), 3) for images in cases.values()}) == 3  # the cases do differ
 
 
-def test_ssim_scores_each_image_alone_whatever_the_chunks(monkeypatch):
+def test_scores_are_each_images_alone_whatever_the_chunks(monkeypatch):
     monkeypatch.setattr(metrics, "CHUNK", 2)  # 5 images: chunks of 2, 2 and 1
     rng = np.random.default_rng(2)
     clean = rng.random((5, 784), dtype=np.float32)
     images = np.clip(clean + rng.normal(0, 0.2, clean.shape), 0, 1).astype(np.float32)
-    alone = [ssim(images[i : i + 1], clean[i : i + 1]) for i in range(5)]
-    assert ssim(images, clean) == pytest.approx(np.mean(alone), abs=1e-12)
+    alone = [image_quality(images[i : i + 1], clean[i : i + 1]) for i in range(5)]
+    together = image_quality(images, clean)
+    for key in ("cost", "psnr", "ssim"):
+        assert together[key] == pytest.approx(np.mean([scores[key] for scores in alone]), rel=1e-12), key
+    separately = {"cost": cost(images, clean), "psnr": psnr(images, clean), "ssim": ssim(images, clean)}
+    assert together == pytest.approx(separately, rel=1e-12)
