@@ -14,6 +14,9 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from dae.files import DataError, atomic_path  # noqa: E402
 from dae.idx import IMAGE_SHAPE, NUM_CLASSES  # noqa: E402
 
+# White pixels between the digits of `digit_grid`.
+DIGIT_GAP = 2
+
 
 def one_of_each_class(labels):
     """Index of the first image of each class 0 to 9 that `labels` holds (a small test split may lack some)."""
@@ -21,16 +24,22 @@ def one_of_each_class(labels):
 
 
 def digit_grid(rows, title):
-    """`rows` maps a row label (original, noisy, each model) to flat images, one column each."""
+    """`rows` maps a row label (original, noisy, each model) to flat images, one column each,
+    drawn as one mosaic image: one `imshow` instead of a subplot per digit (1.1 s, for six rows)."""
     columns = len(next(iter(rows.values())))
-    figure, axes = plt.subplots(len(rows), columns, figsize=(columns, len(rows) * 1.1 + 0.5), squeeze=False)
-    for axes_row, (label, images) in zip(axes, rows.items()):
-        for ax, image in zip(axes_row, images):
-            # Fixed [0, 1] scale so the unclipped noise shows as saturated specks, not a rescaled image.
-            ax.imshow(image.reshape(IMAGE_SHAPE), cmap="gray", vmin=0.0, vmax=1.0)
-            ax.set_xticks([])
-            ax.set_yticks([])
-        axes_row[0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=11)
+    height, width = IMAGE_SHAPE
+    step_down, step_across = height + DIGIT_GAP, width + DIGIT_GAP
+    mosaic = np.full((len(rows) * step_down - DIGIT_GAP, columns * step_across - DIGIT_GAP), np.nan)  # NaN: the gaps
+    for row, images in enumerate(rows.values()):
+        for column, image in enumerate(images):
+            mosaic[row * step_down : row * step_down + height, column * step_across : column * step_across + width] = np.reshape(image, IMAGE_SHAPE)
+    figure, ax = plt.subplots(figsize=(columns + 1.5, len(rows) + 0.8))  # room for the labels and the title
+    # Fixed [0, 1] scale so the unclipped noise shows as saturated specks, not a rescaled image.
+    ax.imshow(mosaic, cmap=plt.get_cmap("gray").with_extremes(bad="white"), vmin=0.0, vmax=1.0, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([row * step_down + height / 2 for row in range(len(rows))], labels=list(rows), fontsize=11)
+    ax.tick_params(length=0)
+    ax.spines[:].set_visible(False)
     figure.suptitle(title)
     figure.tight_layout()
     return figure

@@ -15,11 +15,17 @@ def test_digit_grid_has_a_row_per_image_kind(tmp_path):
     images = np.random.default_rng(0).random((10, 784), dtype=np.float32)
     rows = {"original": images, "noisy": images + 0.5, "shallow": images, "deep": images}
     figure = plots.digit_grid(rows, "title")
-    assert len(figure.axes) == 40
-    assert [figure.axes[10 * r].get_ylabel() for r in range(4)] == list(rows)
+    (ax,) = figure.axes
+    assert [label.get_text() for label in ax.get_yticklabels()] == list(rows)
+    mosaic = ax.get_images()[0].get_array()
+    step = 28 + plots.DIGIT_GAP
+    assert mosaic.shape == (4 * step - plots.DIGIT_GAP, 10 * step - plots.DIGIT_GAP)
+    # row 1 (noisy), column 3: that image, in place
+    np.testing.assert_array_equal(mosaic[step : step + 28, 3 * step : 3 * step + 28], rows["noisy"][3].reshape(28, 28))
+    assert np.ma.getmaskarray(mosaic)[28:step].all()  # the gaps are blank, not pixels
     plots.save_figure(figure, tmp_path / "grid.png", dpi=50)
     with Image.open(tmp_path / "grid.png") as image:
-        assert image.size == (500, 245)
+        assert image.size == (575, 240)
 
 
 def test_cost_curves_from_dvclive_histories(tmp_path):
