@@ -33,14 +33,26 @@ def clipped(noisy):
     return np.clip(noisy, 0.0, 1.0)
 
 
-def clean_spectrum(clean):
-    """The mean of the clean images (rows) and the eigenvalues and eigenvectors of their covariance:
-    all that the Wiener filter for unclipped Gaussian noise needs, at any noise level."""
-    x = clean.astype(np.float64)
-    mean = x.mean(axis=0)
-    x -= mean
-    eigenvalues, eigenvectors = np.linalg.eigh(x.T @ x / len(x))
-    return mean, eigenvalues, eigenvectors
+def clean_spectrum(images, chunk=5000):
+    """The mean of the clean images (rows, uint8 pixels or floats in [0, 1]) and the eigenvalues and
+    eigenvectors of their covariance: all that the Wiener filter for unclipped noise needs, at any level.
+
+    Summed a chunk of images at a time, in float64: no copy of the whole set (345 MB for the
+    training images). From uint8 pixels every sum is of integers below 2^53, hence exact, so the
+    covariance is rounded once, the same whatever the CPU or the order of the sums.
+    """
+    rows = images.reshape(len(images), -1)
+    scale = 255.0 if rows.dtype == np.uint8 else 1.0
+    sums, products = np.zeros(rows.shape[1]), np.zeros((rows.shape[1], rows.shape[1]))
+    for start in range(0, len(rows), chunk):
+        x = rows[start : start + chunk].astype(np.float64)
+        sums += x.sum(axis=0)
+        products += x.T @ x
+    count = len(rows)
+    # n^2 Cov = n sum(x x^T) - sum(x) sum(x)^T: exact in integers; one division at the end.
+    covariance = (count * products - np.outer(sums, sums)) / (count * scale) ** 2
+    eigenvalues, eigenvectors = np.linalg.eigh(covariance)
+    return sums / (count * scale), eigenvalues, eigenvectors
 
 
 def fit_wiener(clean, noise_level, clip=False, generator=None, spectrum=None, noise_type="gaussian"):
@@ -102,9 +114,12 @@ def _fit_to_one_draw(clean, noise_level, generator):
     return {"noisy_mean": noisy_mean, "clean_mean": clean_mean, "matrix": matrix}
 
 
-def wiener_arrays(clean, noise_level, clip=False, generator=None, noise_type="gaussian"):
-    """What the `wiener` stage stores: the fit of `fit_wiener` (`WIENER_FIT`) and the clean spectrum (`SPECTRUM`)."""
-    spectrum = clean_spectrum(clean)
+def wiener_arrays(images, noise_level, clip=False, generator=None, noise_type="gaussian"):
+    """What the `wiener` stage stores for clean `images` (uint8 pixels, or floats in [0, 1]): the fit
+    of `fit_wiener` (`WIENER_FIT`) and the clean spectrum (`SPECTRUM`)."""
+    spectrum = clean_spectrum(images)
+    # Only clipped noise fits to a noisy copy of the images themselves, as floats.
+    clean = noise.to_unit(images) if clip and images.dtype == np.uint8 else images
     fit = fit_wiener(clean, noise_level, clip, generator, spectrum, noise_type)
     return fit, dict(zip(SPECTRUM, spectrum))
 

@@ -54,7 +54,8 @@ def main():
     tf.config.experimental.enable_op_determinism()  # bit-identical metrics on every run
     try:
         test = load_arrays(PREPARED / "test.npz", images=IMAGES, labels=LABELS)
-        train = load_arrays(PREPARED / "train.npz", images=IMAGES, labels=LABELS)["images"]  # refits for clipped noise
+        # The training images only refit the Wiener filter for clipped noise; the spectrum does for unclipped.
+        train = load_arrays(PREPARED / "train.npz", images=IMAGES, labels=LABELS)["images"] if clip else None
         noisy = load_arrays(NOISY / "test.npz", images=NOISY_IMAGES)["images"]
         same_count({PREPARED / "test.npz": test["images"], NOISY / "test.npz": noisy})
         wiener = load_arrays(WIENER / "fit.npz", **baselines.WIENER_FIT)
@@ -90,7 +91,6 @@ def main():
     save_csv(REPORTS / "cost_curves.csv", plots.curve_rows(curves))
 
     denoisers = {name: (lambda images, model=model: denoise(model, images)) for name, model in models.items()}
-    # The training images only refit the filter for clipped noise; the spectrum does for unclipped.
     clean_train = noise.to_unit(train) if clip else None
     spectrum = tuple(spectrum[name] for name in baselines.SPECTRUM)  # by name, not by order in the file
     # A fifth of the test images, in a fifth of the time, spread evenly over the file: its first

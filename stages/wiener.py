@@ -23,7 +23,7 @@ def main():
     except DataError as error:
         sys.exit(f"wiener: {error}")
     # Clipped noise has no closed form: its fit draws one noisy copy of the training images.
-    fit, spectrum = baselines.wiener_arrays(noise.to_unit(images), noise_level, clip, noise.rng(seed, "train"), noise_type)
+    fit, spectrum = baselines.wiener_arrays(images, noise_level, clip, noise.rng(seed, "train"), noise_type)
     with atomic_folder(OUT) as folder:
         save_arrays(folder / "fit.npz", **fit)
         save_arrays(folder / "spectrum.npz", **spectrum)
