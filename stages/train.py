@@ -29,7 +29,9 @@ RESUME = Path(".dvc/tmp/train-resume")
 
 
 # What a model of params.yaml `models` may set for itself, else the shared `train` section's.
-OWN_SETTINGS = ("activation", "initializer", "learning_rate", "schedule", "epochs", "batch_size")
+OWN_SETTINGS = ("activation", "initializer", "learning_rate", "schedule", "epochs", "batch_size", "shift")
+# MNIST's digits fill a 20x20 box in the middle of the 28x28 image: up to 4 pixels each way lose no ink.
+MAX_SHIFT = 4
 
 
 def read_params(name):
@@ -66,6 +68,13 @@ def read_params(name):
             f"layers of 1 to {MAX_FILTERS} filters for a conv model, each layer halving the 28x28 image"
         )
     noise_type, noise_level, clip = p.noise(params)
+    shift = p.integer(params, key("shift"), low=0, high=MAX_SHIFT)
+    stored_noise = p.choice(params, "train.noise", ["fresh", "stored"]) == "stored"
+    if shift and stored_noise:
+        raise p.ParamError(
+            f"params.yaml: `{key('shift')}` = {shift} is invalid with `train.noise: stored`: the stored noisy "
+            "images cannot be shifted; expected 0, or `train.noise: fresh`"
+        )
     return dict(
         seed=p.seed(params),
         noise_type=noise_type,
@@ -79,8 +88,9 @@ def read_params(name):
         batch_size=p.integer(params, key("batch_size"), low=1),
         learning_rate=p.number(params, key("learning_rate"), low=0, low_open=True, high=1),
         schedule=p.choice(params, key("schedule"), training.SCHEDULES),
+        shift=shift,
         initializer=initializer,
-        stored_noise=p.choice(params, "train.noise", ["fresh", "stored"]) == "stored",
+        stored_noise=stored_noise,
         batch_key=key("batch_size"),  # for the errors that only the training set's size can tell
     )
 

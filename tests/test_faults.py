@@ -91,6 +91,7 @@ def stop(process, signum):
         ("+models.deep.type=rnn", "params.yaml: `models.deep.type` = 'rnn' is invalid: expected one of 'dense', 'conv'"),
         ("+models.deep.dropout=0.5", "params.yaml: `models.deep` has unknown settings 'dropout': expected `encoder`"),
         ("+models.deep.activation=relux", "params.yaml: `models.deep.activation` = 'relux' is invalid: expected the name of a Keras activation"),
+        ("+models.deep.shift=5", "params.yaml: `models.deep.shift` = 5 is invalid: expected an integer <= 4"),
         ("+models.deep.batch_size=7", "params.yaml: `models.deep.batch_size` = 7 is invalid: expected a divisor of the 10000 training images"),
     ],
 )

@@ -10,9 +10,11 @@ import pytest
 import tensorflow as tf
 
 from dae import noise
+from dae import params as p
 from dae.models import build_autoencoder, compile_autoencoder
 from dae.training import (
-    BlockTraining, CostLog, batches_per_block, corrupt_with, learning_rate_schedule, resume_folder, train_autoencoder, training_blocks,
+    BlockTraining, CostLog, batches_per_block, corrupt_with, learning_rate_schedule, resume_folder, shifted, train_autoencoder,
+    training_blocks,
 )
 
 
@@ -94,6 +96,42 @@ def test_training_batches_carry_the_noise_type_asked_for(noise_type):
     # Where a corruption is visible at all (masking a dark pixel changes nothing), a quarter of the pixels.
     visible = clean > 0 if noise_type == "masking" else (clean > 0) & (clean < 1)
     assert abs(changed[visible].mean() - 0.25) < 0.02
+
+
+def test_shifted_images_are_the_same_digits_moved_by_at_most_the_shift():
+    images = digit_bytes(200)
+    clean = noise.to_unit(images)
+    key = tf.constant([0, 7], tf.int64)
+    moved = shifted(tf.constant(clean), 2, key).numpy()
+    assert moved.shape == clean.shape
+    offsets = []
+    for original, image in zip(clean.reshape(-1, 28, 28), moved.reshape(-1, 28, 28)):
+        # the one move of at most 2 pixels each way that gives this image (the bars keep clear of the border)
+        found = [
+            (down, across)
+            for down in range(-2, 3)
+            for across in range(-2, 3)
+            if np.array_equal(np.roll(original, (down, across), axis=(0, 1)), image)
+        ]
+        assert len(found) == 1
+        offsets.append(found[0])
+    assert len(set(offsets)) == 25  # every move of the 5 x 5 occurs among 200 images
+    np.testing.assert_array_equal(shifted(tf.constant(clean), 2, key).numpy(), moved)  # stateless: same key, same moves
+    assert not np.array_equal(shifted(tf.constant(clean), 2, tf.constant([0, 8], tf.int64)).numpy(), moved)
+
+
+def test_a_shifted_stream_moves_the_clean_targets_and_adds_the_same_noise_to_them():
+    images = digit_bytes(300)
+    plain = take_blocks(training_blocks(images, 50, 0.6, seed=0, block=3), 2)
+    moved = take_blocks(training_blocks(images, 50, 0.6, seed=0, block=3, shift=1), 2)
+    for (noisy, targets), (moved_noisy, moved_targets) in zip(plain, moved):
+        assert not np.array_equal(targets, moved_targets)
+        # the same images in the same order, each moved by at most a pixel: the same ink
+        np.testing.assert_allclose(targets.sum(axis=-1), moved_targets.sum(axis=-1), rtol=1e-5)
+        # and the very noise of the unshifted stream
+        np.testing.assert_allclose(moved_noisy - moved_targets, noisy - targets, atol=1e-6)
+    with pytest.raises(ValueError, match="cannot be shifted"):
+        training_blocks(images, 50, 0.6, seed=0, stored_noisy=np.zeros((300, 784), np.float16), shift=1)
 
 
 def test_stored_noise_is_reused_instead_of_drawn():
@@ -351,3 +389,16 @@ def test_resume_folder_is_named_by_settings_and_files_and_replaces_only_its_own_
     assert not first.exists() and neighbour.exists()  # deep's old state gone, deep-2's kept
     data.write_bytes(b"other images")
     assert resume_folder(root, "deep-2", {"epochs": 20}, [data]) != neighbour
+
+
+def test_the_train_stage_reads_a_models_shift_and_refuses_one_on_stored_noise(tmp_path, monkeypatch):
+    from stages import train as stage
+
+    monkeypatch.chdir(tmp_path)
+    params = (Path(__file__).parents[1] / "params.yaml").read_text()
+    (tmp_path / "params.yaml").write_text(params.replace("    encoder: [256]\n", "    encoder: [256]\n    shift: 2\n"))
+    assert stage.read_params("shallow")["shift"] == 2
+    assert stage.read_params("deep")["shift"] == 0  # train.shift, the reference's images as they are
+    (tmp_path / "params.yaml").write_text((tmp_path / "params.yaml").read_text().replace("noise: fresh", "noise: stored"))
+    with pytest.raises(p.ParamError, match=r"`models.shallow.shift` = 2 is invalid with `train.noise: stored`"):
+        stage.read_params("shallow")
