@@ -47,6 +47,8 @@ def training_blocks(
         raise ValueError(f"expected uint8 training images, got {images.dtype}")
     if stored_noisy is not None and stored_noisy.shape != (count, INPUT_SIZE):
         raise ValueError(f"expected a stored noisy copy of shape ({count}, {INPUT_SIZE}), got {stored_noisy.shape}")
+    if isinstance(shift, bool) or not isinstance(shift, int) or not 0 <= shift < SIDE // 2:
+        raise ValueError(f"expected a shift of 0 to {SIDE // 2 - 1} pixels, got {shift!r}")
     if shift and stored_noisy is not None:
         raise ValueError("a stored noisy copy is of the images as they are: it cannot be shifted")
     if count % batch_size or (count // batch_size) % (block or 1):
@@ -80,8 +82,10 @@ def shifted(images, shift, key):
     down and across (from a stateless generator keyed by `key`), the uncovered border black.
 
     An augmentation: a dense model sees every digit at slightly different places, which keeps it
-    from learning the training digits by heart. MNIST's digits fill a 20x20 box in the middle
-    of the image, so a shift of up to 4 pixels loses no ink.
+    from learning the training digits by heart. Ink moved past the border is lost: MNIST centres
+    each digit by its centre of mass, not by its box, so some digits reach near the edge (of the
+    55,000 training digits, a move of 1 pixel into the worst corner crops ink of 1.3%, of 2
+    pixels 11%, of 4 pixels 62%).
     """
     count = tf.shape(images)[0]
     height = width = SIDE

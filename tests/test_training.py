@@ -132,6 +132,15 @@ def test_a_shifted_stream_moves_the_clean_targets_and_adds_the_same_noise_to_the
         np.testing.assert_allclose(moved_noisy - moved_targets, noisy - targets, atol=1e-6)
     with pytest.raises(ValueError, match="cannot be shifted"):
         training_blocks(images, 50, 0.6, seed=0, stored_noisy=np.zeros((300, 784), np.float16), shift=1)
+    for wrong in (-1, 1.5, 14, True):
+        with pytest.raises(ValueError, match="expected a shift of 0 to 13 pixels"):
+            training_blocks(images, 50, 0.6, seed=0, shift=wrong)
+    # plain batches (a conv model's, or several GPUs') are the same batches as blocks
+    batches = take_blocks(training_blocks(images, 50, 0.6, seed=0, block=None, shift=1), 6)
+    for part in (0, 1):
+        np.testing.assert_array_equal(
+            np.concatenate([b[part] for b in batches]), np.concatenate([b[part].reshape(-1, 784) for b in moved])
+        )
 
 
 def test_stored_noise_is_reused_instead_of_drawn():
@@ -231,6 +240,7 @@ def test_training_with_the_cosine_schedule_ends_at_a_learning_rate_of_zero():
         {"type": "dense", "activation": "relu", "initializer": "glorot_uniform", "learning_rate": 0.001},
         {"type": "conv", "encoder": [4, 8], "activation": "relu", "initializer": "glorot_uniform", "learning_rate": 0.003},
         {"noise_type": "masking", "noise_level": 0.25},
+        {"shift": 1},
     ],
 )
 def test_each_model_type_and_noise_type_trains_and_lowers_the_cost(overrides):
