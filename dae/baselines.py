@@ -39,10 +39,13 @@ def clean_spectrum(images, chunk=5000):
 
     Summed a chunk of images at a time, in float64: no copy of the whole set (345 MB for the
     training images). From uint8 pixels every sum is of integers below 2^53, hence exact, so the
-    covariance is rounded once, the same whatever the CPU or the order of the sums.
+    covariance is rounded once, the same whatever the CPU or the order of the sums (for up to
+    about 370,000 images: `count^2 * 255^2`, the largest of them, must stay below 2^53).
     """
     rows = images.reshape(len(images), -1)
     scale = 255.0 if rows.dtype == np.uint8 else 1.0
+    if rows.dtype == np.uint8 and (len(rows) * 255) ** 2 >= 2**53:
+        raise ValueError(f"{len(rows)} images are too many to sum exactly in float64: pass them as floats in [0, 1]")
     sums, products = np.zeros(rows.shape[1]), np.zeros((rows.shape[1], rows.shape[1]))
     for start in range(0, len(rows), chunk):
         x = rows[start : start + chunk].astype(np.float64)

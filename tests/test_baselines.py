@@ -120,3 +120,30 @@ def test_corruption_filters_on_digits_beat_the_noisy_input_and_know_nothing_at_l
     # Every pixel corrupted: the noisy image says nothing, and the best guess is the mean image.
     hopeless = baselines.fit_wiener(clean, 1.0, noise_type=noise_type)
     np.testing.assert_allclose(baselines.denoise_linear(noisy, hopeless), np.broadcast_to(clean.mean(axis=0), noisy.shape), atol=1e-5)
+
+
+def test_the_spectrum_of_uint8_pixels_is_exact_whatever_the_chunks():
+    """The stage passes uint8 pixels: integer sums, so the covariance does not depend on how the
+    images are split, and it is that of the pixels in [0, 1] up to rounding."""
+    from tests.test_training import digit_bytes
+
+    images = digit_bytes(900)
+    whole = baselines.clean_spectrum(images)
+    for chunk in (7, 100):
+        for ours, theirs in zip(baselines.clean_spectrum(images, chunk=chunk), whole):
+            np.testing.assert_array_equal(ours, theirs)
+    as_floats = baselines.clean_spectrum(noise.to_unit(images).astype(np.float64))
+    np.testing.assert_allclose(whole[0], as_floats[0], atol=1e-12)
+    np.testing.assert_allclose(whole[1], as_floats[1], atol=1e-9 * whole[1].max())
+
+
+def test_the_stage_arrays_from_uint8_pixels_are_the_fits_of_the_pixels_in_the_unit_interval():
+    from tests.test_training import digit_bytes
+
+    images = digit_bytes(600)
+    clean = noise.to_unit(images)
+    for clip in (False, True):
+        fit, _ = baselines.wiener_arrays(images, 0.5, clip, noise.rng(3, "train"))
+        expected = baselines.fit_wiener(clean, 0.5, clip, noise.rng(3, "train"))
+        for key in baselines.WIENER_FIT:
+            np.testing.assert_allclose(fit[key], expected[key], atol=1e-6, err_msg=f"clip={clip}: {key}")
