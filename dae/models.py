@@ -99,9 +99,15 @@ def denoise(model, images, batch_size=1000):
     return np.concatenate([model(images[i : i + batch_size], training=False).numpy() for i in range(0, len(images), batch_size)])
 
 
-def compile_autoencoder(model, learning_rate):
+def compile_autoencoder(model, learning_rate, weight_decay=0.0):
+    """Adam on the mean squared error. With `weight_decay`, decoupled weight decay (AdamW,
+    Loshchilov and Hutter 2019): each step first shrinks every kernel by `learning_rate *
+    weight_decay` of itself; biases are left alone, as is usual."""
     # epsilon=1e-8 is TF1's AdamOptimizer default, which the reference used (Keras's is 1e-7).
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate, epsilon=1e-8), loss="mean_squared_error")
+    optimizer = keras.optimizers.Adam(learning_rate, epsilon=1e-8, weight_decay=weight_decay or None)
+    if weight_decay:
+        optimizer.exclude_from_weight_decay(var_names=["bias"])
+    model.compile(optimizer=optimizer, loss="mean_squared_error")
     return model
 
 

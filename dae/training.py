@@ -267,7 +267,8 @@ def learning_rate_schedule(learning_rate, schedule, steps):
 
 def train_autoencoder(
     images, validation, *, encoder, initializer, learning_rate, batch_size, epochs, noise_level, clip, seed,
-    noise_type="gaussian", type="dense", activation="sigmoid", schedule="constant", shift=0, stored_noisy=None, name="autoencoder",
+    noise_type="gaussian", type="dense", activation="sigmoid", schedule="constant", shift=0, weight_decay=0.0, stored_noisy=None,
+    name="autoencoder",
     callbacks=(), backup=None, distribute=None,
 ):
     """Build and fit one autoencoder on uint8 `images`; `validation` is (noisy, clean) in [0, 1].
@@ -275,7 +276,8 @@ def train_autoencoder(
     The model is `build_autoencoder(encoder, initializer, type=type, activation=activation)`, its
     inputs noisy with `noise_type` at `noise_level` (see `training_blocks`), its learning rate
     changing by `schedule` (see `learning_rate_schedule`), its training images moved by up to
-    `shift` pixels (see `shifted`). Returns the model and
+    `shift` pixels (see `shifted`), its kernels decayed by `weight_decay` (see
+    `compile_autoencoder`). Returns the model and
     its history. With `backup`, a folder kept for these very arguments,
     training resumes after the last epoch saved there and gives the same weights as a run that
     was never stopped; the callbacks see the saved epochs' `on_epoch_end` again first.
@@ -304,7 +306,7 @@ def train_autoencoder(
     with distribute.scope():
         model = build_autoencoder(encoder, initializer, name=name, type=type, activation=activation)
         trainer = model if block is None else BlockTraining(model, name=f"{model.name}_training")
-        compile_autoencoder(trainer, learning_rate_schedule(learning_rate, schedule, epochs * batches))
+        compile_autoencoder(trainer, learning_rate_schedule(learning_rate, schedule, epochs * batches), weight_decay)
         if backup is not None:
             backup = EpochBackup(backup)
             done = backup.restore(trainer)

@@ -29,7 +29,7 @@ RESUME = Path(".dvc/tmp/train-resume")
 
 
 # What a model of params.yaml `models` may set for itself, else the shared `train` section's.
-OWN_SETTINGS = ("activation", "initializer", "learning_rate", "schedule", "epochs", "batch_size", "shift")
+OWN_SETTINGS = ("activation", "initializer", "learning_rate", "schedule", "epochs", "batch_size", "shift", "weight_decay")
 # Moves of more than a few pixels crop most digits (4 pixels into a corner crops ink of 62% of
 # the training digits): larger ones would train on a different picture of MNIST.
 MAX_SHIFT = 4
@@ -90,6 +90,7 @@ def read_params(name):
         learning_rate=p.number(params, key("learning_rate"), low=0, low_open=True, high=1),
         schedule=p.choice(params, key("schedule"), training.SCHEDULES),
         shift=shift,
+        weight_decay=p.number(params, key("weight_decay"), low=0, high=1),
         initializer=initializer,
         stored_noise=stored_noise,
         batch_key=key("batch_size"),  # for the errors that only the training set's size can tell

@@ -137,3 +137,22 @@ def test_denoise_runs_the_model_a_thousand_images_at_a_time():
     out = denoise(counting, images)
     assert seen == [1000, 1000, 500] and out.shape == (2500, 784)
     np.testing.assert_allclose(out, model(images).numpy(), atol=1e-6)
+
+
+def test_weight_decay_shrinks_the_kernels_of_one_step_and_leaves_the_biases():
+    """AdamW's step is Adam's from kernels first shrunk by learning_rate * weight_decay of themselves."""
+    rng = np.random.default_rng(0)
+    noisy, clean = rng.random((20, 784), dtype=np.float32), rng.random((20, 784), dtype=np.float32)
+    trained = {}
+    for weight_decay in (0.0, 0.5):
+        keras.utils.set_random_seed(3)
+        model = compile_autoencoder(build_autoencoder([16], "glorot_uniform", activation="relu"), 0.01, weight_decay)
+        before = [w.copy() for w in model.get_weights()]
+        model.train_on_batch(noisy, clean)
+        trained[weight_decay] = model.get_weights()
+    for start, plain, decayed, variable in zip(before, trained[0.0], trained[0.5], model.weights):
+        if "bias" in variable.path:
+            np.testing.assert_array_equal(decayed, plain)
+        else:
+            np.testing.assert_allclose(plain - decayed, 0.01 * 0.5 * start, atol=1e-6)
+            assert np.abs(plain - decayed).max() > 1e-4  # the decay is there to see

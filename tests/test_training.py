@@ -241,6 +241,7 @@ def test_training_with_the_cosine_schedule_ends_at_a_learning_rate_of_zero():
         {"type": "conv", "encoder": [4, 8], "activation": "relu", "initializer": "glorot_uniform", "learning_rate": 0.003},
         {"noise_type": "masking", "noise_level": 0.25},
         {"shift": 1},
+        {"weight_decay": 0.05, "initializer": "glorot_uniform", "activation": "silu", "learning_rate": 0.003},
     ],
 )
 def test_each_model_type_and_noise_type_trains_and_lowers_the_cost(overrides):
@@ -409,6 +410,7 @@ def test_the_train_stage_reads_a_models_shift_and_refuses_one_on_stored_noise(tm
     (tmp_path / "params.yaml").write_text(params.replace("    encoder: [256]\n", "    encoder: [256]\n    shift: 2\n"))
     assert stage.read_params("shallow")["shift"] == 2
     assert stage.read_params("deep")["shift"] == 0  # train.shift, the reference's images as they are
+    assert stage.read_params("deep")["weight_decay"] == 0.0  # train.weight_decay, plain Adam
     (tmp_path / "params.yaml").write_text((tmp_path / "params.yaml").read_text().replace("noise: fresh", "noise: stored"))
     with pytest.raises(p.ParamError, match=r"`models.shallow.shift` = 2 is invalid with `train.noise: stored`"):
         stage.read_params("shallow")
