@@ -77,8 +77,8 @@ def main():
     broken = [f"{name}.{key}" for name, scores in metrics.items() for key, value in scores.items() if not math.isfinite(value)]
     if broken:
         sys.exit(f"evaluate: non-finite metrics {', '.join(broken)}: nothing written")
-    for name, scores in metrics.items():
-        print(f"evaluate {name}: cost {scores['cost']:.6f}  psnr {scores['psnr']:.2f} dB  ssim {scores['ssim']:.4f}")
+    for name, scores in metrics.items():  # flushed: shown at once, not after the figures are drawn
+        print(f"evaluate {name}: cost {scores['cost']:.6f}  psnr {scores['psnr']:.2f} dB  ssim {scores['ssim']:.4f}", flush=True)
 
     shown = plots.one_of_each_class(test["labels"])
     rows = {"original": clean[shown], f"noisy\ncost {metrics['noisy_input']['cost']:.4f}": noisy[shown]}
