@@ -2,12 +2,15 @@
 
 Python imports this package before any stage, so this is the one place that keeps
 TensorFlow's start-up lines (CPU feature notices, absl's preamble) out of every stage's
-output. Set DAE_VERBOSE=1 to see them again when debugging.
+output. Set DAE_VERBOSE=1 to see them again when debugging. Stages that import TensorFlow do
+so under `frozen_imports`.
 """
 
+import gc
 import os
 import signal
 import sys
+from contextlib import contextmanager
 
 if os.environ.get("DAE_VERBOSE", "0") in ("", "0"):
     # 3 hides TensorFlow's C++ log lines up to ERROR too: tf.data under Keras logs a harmless
@@ -18,3 +21,21 @@ if os.environ.get("DAE_VERBOSE", "0") in ("", "0"):
 # SIGTERM (`kill`, a CI timeout) ends a stage like Ctrl-C does, through its `finally` blocks, so that
 # no temporary file is left; Python's default would stop it on the spot.
 signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
+@contextmanager
+def frozen_imports():
+    """Imports whose objects live as long as the stage, kept out of Python's garbage collection.
+
+    TensorFlow's import leaves about 300,000 objects for Python's cyclic collector, which walks them
+    again and again while they pile up (about 0.6 s of a 3.5 s import here), then in every later
+    full collection, and once more at exit (0.8 s). Frozen (`gc.freeze`, as Python's docs suggest
+    for objects that outlive every collection), they are never walked; the stage's own garbage
+    is collected as usual.
+    """
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()

@@ -5,16 +5,19 @@ import math
 import sys
 from pathlib import Path
 
-import numpy as np
-import tensorflow as tf
+from stages import frozen_imports
 
-from dae import baselines, noise
-from dae import params as p
-from dae import plots
-from dae.files import IMAGES, LABELS, NOISY_IMAGES, DataError, atomic_path, load_arrays, same_count, save_csv
-from dae.metrics import image_quality
-from dae.models import denoise, load_model
-from dae.robustness import robustness
+with frozen_imports():
+    import numpy as np
+    import tensorflow as tf
+
+    from dae import baselines, noise
+    from dae import params as p
+    from dae import plots
+    from dae.files import IMAGES, LABELS, NOISY_IMAGES, DataError, atomic_path, load_arrays, same_count, save_csv
+    from dae.metrics import image_quality
+    from dae.models import denoise, load_model
+    from dae.robustness import robustness
 
 PREPARED = Path("data/prepared")
 NOISY = Path("data/noisy")

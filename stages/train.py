@@ -8,15 +8,18 @@ import sys
 import time
 from pathlib import Path
 
-import keras
-import tensorflow as tf
-from dvclive import Live
+from stages import frozen_imports
 
-from dae import files, models, noise, training
-from dae import params as p
-from dae.files import IMAGES, LABELS, NOISY_IMAGES, DataError, atomic_path, load_arrays, same_count
-from dae.models import MAX_CONV_LAYERS, MODEL_TYPES, REFERENCE_INITIALIZER, is_activation, is_initializer, save_model
-from dae.training import CostLog, move_history, resume_folder, train_autoencoder
+with frozen_imports():
+    import keras
+    import tensorflow as tf
+    from dvclive import Live
+
+    from dae import files, models, noise, training
+    from dae import params as p
+    from dae.files import IMAGES, LABELS, NOISY_IMAGES, DataError, atomic_path, load_arrays, same_count
+    from dae.models import MAX_CONV_LAYERS, MODEL_TYPES, REFERENCE_INITIALIZER, is_activation, is_initializer, save_model
+    from dae.training import CostLog, move_history, resume_folder, train_autoencoder
 
 PREPARED = Path("data/prepared")
 NOISY = Path("data/noisy")

@@ -35,13 +35,32 @@ def test_every_stage_depends_on_exactly_the_code_it_imports():
     for name, stage in stages():
         script = stage["cmd"].split()[2].replace(".", "/") + ".py"  # python -m stages.<name>
         declared = {dep for dep in stage["deps"] if dep.startswith(("dae/", "stages/"))}
-        # stages/__init__.py runs before every stage (quiet logs, SIGTERM as an exception).
+        # stages/__init__.py runs before every stage (quiet logs, SIGTERM as an exception, frozen imports).
         assert declared == {script, "stages/__init__.py"} | imported_library_files(PROJECT / script), name
 
 
+def stages_imported(source, stage_modules):
+    """The stage modules (e.g. `stages.train`) that Python `source` imports, in any form."""
+    imported = set()  # every dotted name imported, `from a import b` as `a.b`
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            imported |= {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+    return {stage for name in imported for stage in stage_modules if f"{name}.".startswith(f"{stage}.")}
+
+
 def test_no_stage_imports_another_stage():
-    for script in (PROJECT / "stages").glob("*.py"):
-        tree = ast.parse(script.read_text())
-        imported = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
-        imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
-        assert not [m for m in imported if m.split(".")[0] == "stages"], script.name
+    """A stage may use the package's shared setup (`stages/__init__.py`), never another stage."""
+    scripts = sorted((PROJECT / "stages").glob("*.py"))
+    stage_modules = {f"stages.{script.stem}" for script in scripts if script.stem != "__init__"}
+    assert "stages.train" in stage_modules
+    for script in scripts:
+        assert not stages_imported(script.read_text(), stage_modules), script.name
+
+
+def test_the_import_check_tells_a_stage_from_the_package():
+    stage_modules = {"stages.train", "stages.evaluate"}
+    for source in ("from stages import train", "import stages.train", "from stages.train import main", "import stages.train as t"):
+        assert stages_imported(source, stage_modules) == {"stages.train"}, source
+    assert not stages_imported("from stages import frozen_imports\nimport stages", stage_modules)
