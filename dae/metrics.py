@@ -18,15 +18,17 @@ SSIM_WINDOW, SSIM_SIGMA, SSIM_K1, SSIM_K2 = 11, 1.5, 0.01, 0.03
 CHUNK = 250
 
 
-def _per_image(images, clean):
-    """Each image's mean squared error and SSIM, a chunk of CHUNK images at a time: the float64
-    copies of one chunk stay small, where copies of every image would take hundreds of MB."""
+def _per_image(images, clean, similarity=True):
+    """Each image's mean squared error and SSIM (None without `similarity`), a chunk of CHUNK
+    images at a time: the float64 copies of one chunk stay small, where copies of every image
+    would take hundreds of MB."""
     errors, similarities = [], []
     for start in range(0, len(images), CHUNK):
         x, y = (a[start : start + CHUNK].astype(np.float64) for a in (images, clean))
         errors.append(np.mean(np.square(x - y), axis=1))
-        similarities.append(_ssim_per_image(x, y))
-    return np.concatenate(errors), np.concatenate(similarities)
+        if similarity:
+            similarities.append(_ssim_per_image(x, y))
+    return np.concatenate(errors), np.concatenate(similarities) if similarity else None
 
 
 def cost(images, clean):
@@ -39,7 +41,7 @@ def cost(images, clean):
 
 def psnr(images, clean):
     """Peak signal-to-noise ratio in dB (peak 1.0), computed per image, then averaged."""
-    return _psnr(_per_image(images, clean)[0])
+    return _psnr(_per_image(images, clean, similarity=False)[0])
 
 
 def _psnr(errors):
