@@ -44,7 +44,9 @@ def stray_files(repo, folders=READ_BY_STAGES):
     (A whole output folder is staged in a `.<name>-partial-*` folder beside it, in data/, which
     no stage reads; a killed run's is removed by the next run of its stage. A SIGKILL of
     `evaluate` can leave the temporary file of a figure in reports/, which no stage reads: the
-    next write of that figure removes it, and git ignores it meanwhile.)"""
+    next write of that figure removes it, and git ignores it meanwhile. The next `dvc repro` may
+    not write it: DVC's run cache restores evaluate's outputs, `cache: false` ones included,
+    without running the stage.)"""
     return sorted(
         str(path.relative_to(repo))
         for folder in folders
