@@ -39,12 +39,14 @@ def test_every_stage_depends_on_exactly_the_code_it_imports():
         assert declared == {script, "stages/__init__.py"} | imported_library_files(PROJECT / script), name
 
 
-def stages_imported(source, stage_modules):
-    """The stage modules (e.g. `stages.train`) that Python `source` imports, in any form."""
+def stages_imported(source, stage_modules, package="stages"):
+    """The stage modules (e.g. `stages.train`) that Python `source`, a module of `package`,
+    imports, in any form (relative ones too)."""
     imported = set()  # every dotted name imported, `from a import b` as `a.b`
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ImportFrom):
-            imported |= {f"{node.module}.{alias.name}" for alias in node.names}
+            module = ".".join(filter(None, [package if node.level else None, node.module]))
+            imported |= {f"{module}.{alias.name}" for alias in node.names}
         elif isinstance(node, ast.Import):
             imported |= {alias.name for alias in node.names}
     return {stage for name in imported for stage in stage_modules if f"{name}.".startswith(f"{stage}.")}
@@ -61,6 +63,9 @@ def test_no_stage_imports_another_stage():
 
 def test_the_import_check_tells_a_stage_from_the_package():
     stage_modules = {"stages.train", "stages.evaluate"}
-    for source in ("from stages import train", "import stages.train", "from stages.train import main", "import stages.train as t"):
+    for source in (
+        "from stages import train", "import stages.train", "from stages.train import main", "import stages.train as t",
+        "from . import train", "from .train import main",
+    ):
         assert stages_imported(source, stage_modules) == {"stages.train"}, source
-    assert not stages_imported("from stages import frozen_imports\nimport stages", stage_modules)
+    assert not stages_imported("from stages import frozen_imports\nimport stages\nfrom . import frozen_imports", stage_modules)

@@ -1,21 +1,36 @@
-"""The stages package's shared setup (`stages/__init__.py`), in a fresh Python: it changes
-process-wide state (the garbage collector, SIGTERM) that the test process must keep."""
+"""The stages package's shared setup (`stages/__init__.py`), in a fresh Python where it changes
+process-wide state (the garbage collector, SIGTERM)."""
 
+import ast
 import subprocess
 import sys
 
 from tests.conftest import PROJECT
 
 FROZEN_IMPORTS = """
-import gc
+import gc, weakref
 from stages import frozen_imports
 
-before = gc.get_freeze_count()
+class Node:
+    pass
+
+gc.unfreeze()
+garbage = Node(); garbage.cycle = garbage  # unreachable once dropped, but only the collector frees it
+collected = weakref.ref(garbage)
+del garbage
 with frozen_imports():
     assert not gc.isenabled()  # no collection while the imports pile up
-    import json, tarfile
-assert gc.isenabled() and gc.get_freeze_count() > before  # what they made is frozen, collection back on
+    assert gc.get_freeze_count() == 0  # nothing frozen before they are done
+    made = [Node() for _ in range(100_000)]  # what an import leaves behind
+assert collected() is None  # garbage from before was collected, not frozen for good
+assert gc.isenabled() and gc.get_freeze_count() >= 100_000  # what they made is frozen, collection back on
 
+gc.disable()
+with frozen_imports():
+    pass
+assert not gc.isenabled()  # the collector is left as it was found
+
+gc.enable()
 try:
     with frozen_imports():
         import no_such_module_here
@@ -27,6 +42,25 @@ print("ok")
 """
 
 
-def test_frozen_imports_freezes_what_they_make_and_turns_collection_back_on():
+def test_frozen_imports_freezes_what_they_make_and_leaves_the_collector_as_it_was():
     result = subprocess.run([sys.executable, "-c", FROZEN_IMPORTS], cwd=PROJECT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stdout == "ok\n", result.stderr
+
+
+def test_every_stage_imports_tensorflow_under_frozen_imports():
+    """A stage importing TensorFlow or Keras at its top does so inside `with frozen_imports():`."""
+    checked = 0
+    for script in sorted((PROJECT / "stages").glob("*.py")):
+        tree = ast.parse(script.read_text())
+        frozen = [
+            node for node in tree.body
+            if isinstance(node, ast.With)
+            and any(isinstance(item.context_expr, ast.Call) and getattr(item.context_expr.func, "id", "") == "frozen_imports" for item in node.items)
+        ]
+        for node in tree.body:  # the module's own statements, not those inside a `with`
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [alias.name for alias in node.names]
+                assert not [name for name in names if name.split(".")[0] in ("tensorflow", "keras")], f"{script.name}: {names}"
+        imports = [alias.name for block in frozen for node in block.body if isinstance(node, ast.Import) for alias in node.names]
+        checked += "tensorflow" in imports or "keras" in imports
+    assert checked >= 2  # train and evaluate
