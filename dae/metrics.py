@@ -18,17 +18,24 @@ SSIM_WINDOW, SSIM_SIGMA, SSIM_K1, SSIM_K2 = 11, 1.5, 0.01, 0.03
 CHUNK = 250
 
 
-def _per_image(images, clean, similarity=True):
-    """Each image's mean squared error and SSIM (None without `similarity`), a chunk of CHUNK
-    images at a time: the float64 copies of one chunk stay small, where copies of every image
-    would take hundreds of MB."""
-    errors, similarities = [], []
+def _chunks(images, clean):
+    """`images` and `clean` CHUNK images at a time, as float64: the copies of one chunk stay
+    small, where copies of every image would take hundreds of MB."""
     for start in range(0, len(images), CHUNK):
-        x, y = (a[start : start + CHUNK].astype(np.float64) for a in (images, clean))
-        errors.append(np.mean(np.square(x - y), axis=1))
-        if similarity:
-            similarities.append(_ssim_per_image(x, y))
-    return np.concatenate(errors), np.concatenate(similarities) if similarity else None
+        yield tuple(a[start : start + CHUNK].astype(np.float64) for a in (images, clean))
+
+
+def _errors_per_image(images, clean):
+    return np.mean(np.square(images - clean), axis=1)
+
+
+def _per_image(images, clean):
+    """Each image's mean squared error and SSIM, in one pass over the images."""
+    errors, similarities = [], []
+    for x, y in _chunks(images, clean):
+        errors.append(_errors_per_image(x, y))
+        similarities.append(_ssim_per_image(x, y))
+    return np.concatenate(errors), np.concatenate(similarities)
 
 
 def cost(images, clean):
@@ -41,7 +48,7 @@ def cost(images, clean):
 
 def psnr(images, clean):
     """Peak signal-to-noise ratio in dB (peak 1.0), computed per image, then averaged."""
-    return _psnr(_per_image(images, clean, similarity=False)[0])
+    return _psnr(np.concatenate([_errors_per_image(x, y) for x, y in _chunks(images, clean)]))
 
 
 def _psnr(errors):
@@ -59,7 +66,7 @@ def _window(size):
 
 
 def _ssim_per_image(images, clean):
-    """Each image's SSIM; `images` and `clean` are float64 (`_per_image` converts them)."""
+    """Each image's SSIM; `images` and `clean` are float64 (`_chunks` converts them)."""
     x, y = (a.reshape(-1, *IMAGE_SHAPE) for a in (images, clean))
     down, across = _window(IMAGE_SHAPE[0]), _window(IMAGE_SHAPE[1])
 
@@ -76,7 +83,7 @@ def _ssim_per_image(images, clean):
 
 def ssim(images, clean):
     """Structural similarity (Wang et al. 2004, TensorFlow's 11x11 Gaussian window), averaged over images."""
-    return float(np.mean(_per_image(images, clean)[1]))
+    return float(np.mean(np.concatenate([_ssim_per_image(x, y) for x, y in _chunks(images, clean)])))
 
 
 def image_quality(images, clean):
