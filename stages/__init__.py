@@ -30,8 +30,9 @@ def frozen_imports():
     TensorFlow's import leaves hundreds of thousands of objects for Python's cyclic collector,
     which walks them again and again while they pile up (about 0.6 s of a 3.7 s import here),
     then in every later full collection, and once more at exit (0.8 s). `gc.freeze` moves every
-    object tracked so far out of its reach for good; the garbage is collected first, so that
-    only live objects are frozen, and the stage's own garbage is collected as usual afterwards.
+    object tracked so far out of its reach for good. The garbage made before is collected first,
+    so that little but the imports' own objects is frozen; the stage's garbage made afterwards
+    is collected as usual.
     (Here rather than in `dae`: it is about the stage's process, not the library.)
     """
     enabled = gc.isenabled()
