@@ -39,13 +39,13 @@ def test_every_stage_depends_on_exactly_the_code_it_imports():
         assert declared == {script, "stages/__init__.py"} | imported_library_files(PROJECT / script), name
 
 
-def stages_imported(source, stage_modules, package="stages"):
-    """The stage modules (e.g. `stages.train`) that Python `source`, a module of `package`,
-    imports, in any form (relative ones too)."""
+def stages_imported(source, stage_modules):
+    """The stage modules (e.g. `stages.train`) that Python `source`, a module of the `stages`
+    package, imports, in any form (relative ones too)."""
     imported = set()  # every dotted name imported, `from a import b` as `a.b`
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ImportFrom):
-            module = ".".join(filter(None, [package if node.level else None, node.module]))
+            module = ".".join(filter(None, ["stages" if node.level else None, node.module]))
             imported |= {f"{module}.{alias.name}" for alias in node.names}
         elif isinstance(node, ast.Import):
             imported |= {alias.name for alias in node.names}
