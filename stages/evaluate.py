@@ -5,9 +5,9 @@ import math
 import sys
 from pathlib import Path
 
-from stages import frozen_imports
+from stages import frozen_imports, startup_notices_hidden
 
-with frozen_imports():
+with frozen_imports(), startup_notices_hidden():
     import numpy as np
     import tensorflow as tf
 

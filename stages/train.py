@@ -8,9 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-from stages import frozen_imports
+from stages import frozen_imports, startup_notices_hidden
 
-with frozen_imports():
+with frozen_imports(), startup_notices_hidden():
     import keras
     import tensorflow as tf
     from dvclive import Live
