@@ -87,7 +87,7 @@ def test_startup_notices_are_dropped_and_every_other_line_kept_in_order(verbose)
         assert result.stderr.splitlines() == ["before", *kept, *failed, "after"]
 
 
-def test_every_stage_imports_tensorflow_under_frozen_imports():
+def test_every_stage_imports_tensorflow_under_frozen_imports_with_its_notices_hidden():
     """A stage importing TensorFlow or Keras at its top does so inside
     `with frozen_imports(), startup_notices_hidden():`."""
     checked = 0
