@@ -8,17 +8,12 @@ so under `frozen_imports` and `startup_notices_hidden`.
 
 import gc
 import os
-import re
 import signal
+import subprocess
 import sys
-import tempfile
 from contextlib import contextmanager
 
 QUIET = os.environ.get("DAE_VERBOSE", "0") in ("", "0")
-# What TensorFlow's native libraries print while they load, before its logging starts and so
-# before TF_CPP_MIN_LOG_LEVEL applies: absl's preamble, then info and warning lines (on CPUs where
-# oneDNN is on by default, e.g. Xeons with AVX-512 VNNI: "oneDNN custom operations are on").
-EARLY_NOTICE = re.compile(rb"WARNING: All log messages before absl::InitializeLog\(\) is called|[IW]\d{4} [\d:.]+ +\d+ \S+:\d+\] ")
 
 if QUIET:
     # 3 hides TensorFlow's C++ log lines up to ERROR too: tf.data under Keras logs a harmless
@@ -54,28 +49,57 @@ def frozen_imports():
             gc.enable()
 
 
+# The filter of `startup_notices_hidden`, in a Python of its own: if a native abort kills the
+# stage mid-import, what the import wrote before still comes out. It drops absl's preamble and
+# the log lines below TF_CPP_MIN_LOG_LEVEL (argv[1]: 1 hides info, 2 warnings too, 3 errors too;
+# fatal ones always show), with the second line of TensorFlow's two-line CPU-feature notice.
+NOTICE_FILTER = r"""
+import re, sys
+hidden = "IWE"[: int(sys.argv[1])]
+log_line = re.compile(rb"([IWEF])\d{4} [\d:.]+ +\d+ \S+:\d+\] ")
+dropping = False
+for line in sys.stdin.buffer:
+    match = log_line.match(line)
+    if match:
+        dropping = match.group(1).decode() in hidden
+    elif line.startswith(b"WARNING: All log messages before absl::InitializeLog() is called"):
+        dropping = True
+    else:
+        dropping = dropping and line.startswith(b"To enable the following instructions:")
+    if not dropping:
+        sys.stdout.buffer.write(line)
+        sys.stdout.buffer.flush()
+"""
+
+
 @contextmanager
 def startup_notices_hidden():
-    """The block's native start-up notices (`EARLY_NOTICE`) are dropped from stderr; every other
-    line written to it, errors and Python's own warnings, is passed on in order when it ends.
+    """TensorFlow's native start-up notices, written while the block runs, kept out of stderr.
 
-    They are written straight to file descriptor 2 by C++ code, past `sys.stderr`, so the
-    descriptor itself points at a temporary file while the block runs. With DAE_VERBOSE=1 nothing
-    is held back.
+    Its libraries print them as they load, before TensorFlow's logging starts and so whatever
+    TF_CPP_MIN_LOG_LEVEL says: absl's preamble and, on CPUs where oneDNN is on by default (Xeons
+    with AVX-512 VNNI, say), "oneDNN custom operations are on". They go straight to file
+    descriptor 2, past `sys.stderr`, so the descriptor itself is passed through `NOTICE_FILTER`
+    while the block runs; the log lines that TF_CPP_MIN_LOG_LEVEL would hide are dropped, every
+    other line (errors, Python's warnings) passes as it comes. With DAE_VERBOSE=1 nothing is held back.
     """
     if not QUIET:
         yield
         return
+    level = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0")
+    level = min(int(level), 3) if level.isdigit() else 0  # TensorFlow reads anything else as 0
     sys.stderr.flush()
     saved = os.dup(2)
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            captured.seek(0)
-            sys.stderr.buffer.write(b"".join(line for line in captured if not EARLY_NOTICE.match(line)))
-            sys.stderr.flush()
+    try:
+        # -I -S: no site packages or user settings, a start of about 20 ms.
+        command = [sys.executable, "-I", "-S", "-c", NOTICE_FILTER, str(level)]
+        with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=saved, stderr=saved) as notice_filter:
+            os.dup2(notice_filter.stdin.fileno(), 2)
+            try:
+                yield
+            finally:
+                sys.stderr.flush()
+                os.dup2(saved, 2)
+        # Leaving `with Popen` closed the pipe and waited for the filter: its lines come first.
+    finally:
+        os.close(saved)

@@ -1,3 +1,4 @@
+import ast
 import os
 from pathlib import Path
 
@@ -6,6 +7,19 @@ import pytest
 from dae import mnist
 
 PROJECT = Path(__file__).resolve().parents[1]
+
+
+def imported_modules(nodes, package=None):
+    """The dotted names that the import statements among AST `nodes` name: `import a.b` as `a.b`,
+    `from a import b` as `a` and `a.b`; a relative import is resolved against `package`."""
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            module = ".".join(filter(None, [package if node.level else None, node.module]))
+            if module:
+                yield module
+                yield from (f"{module}.{alias.name}" for alias in node.names)
 
 
 @pytest.fixture(scope="session")

@@ -5,24 +5,18 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, imported_modules
 
 
 def imported_library_files(module_path, seen=None):
     """The dae/*.py files a script imports, directly or through other dae modules."""
     seen = set() if seen is None else seen
-    for node in ast.walk(ast.parse(Path(module_path).read_text())):
-        names = []
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "dae":
-            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
-        elif isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names if alias.name.split(".")[0] == "dae"]
-        for name in names:
-            path = PROJECT / (name.replace(".", "/") + ".py")
-            relative = str(path.relative_to(PROJECT))
-            if path.is_file() and relative != "dae/__init__.py" and relative not in seen:
-                seen.add(relative)
-                imported_library_files(path, seen)
+    for name in imported_modules(ast.walk(ast.parse(Path(module_path).read_text()))):
+        path = PROJECT / (name.replace(".", "/") + ".py")
+        relative = str(path.relative_to(PROJECT))
+        if name.split(".")[0] == "dae" and path.is_file() and relative != "dae/__init__.py" and relative not in seen:
+            seen.add(relative)
+            imported_library_files(path, seen)
     return seen
 
 
@@ -42,13 +36,7 @@ def test_every_stage_depends_on_exactly_the_code_it_imports():
 def stages_imported(source, stage_modules):
     """The stage modules (e.g. `stages.train`) that Python `source`, a module of the `stages`
     package, imports, in any form (relative ones too)."""
-    imported = set()  # every dotted name imported, `from a import b` as `a.b`
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.ImportFrom):
-            module = ".".join(filter(None, ["stages" if node.level else None, node.module]))
-            imported |= {f"{module}.{alias.name}" for alias in node.names}
-        elif isinstance(node, ast.Import):
-            imported |= {alias.name for alias in node.names}
+    imported = imported_modules(ast.walk(ast.parse(source)), package="stages")
     return {stage for name in imported for stage in stage_modules if f"{name}.".startswith(f"{stage}.")}
 
 
