@@ -20,6 +20,7 @@ from dae import params as p
 from dae import plots
 from dae.files import DataError
 from dae.images import ImageError, read_grey, to_mnist
+from stages import startup_notices_hidden  # and the stages' quiet TensorFlow log level
 
 
 def model_path(choice, params):
@@ -48,7 +49,8 @@ def main(argv=None):
     if args.noise is not None and not 0 <= args.noise <= p.max_noise_level(noise_type):
         parser.error(f"--noise {args.noise:g} is invalid: expected a level of {noise_type} noise from 0 to {p.max_noise_level(noise_type):g}")
 
-    from dae.models import load_model  # TensorFlow's import takes seconds: only once the arguments are good
+    with startup_notices_hidden():  # TensorFlow's import takes seconds: only once the arguments are good
+        from dae.models import load_model
 
     try:
         model = load_model(path)

@@ -18,6 +18,7 @@ from dae import noise
 from dae import params as p
 from dae.files import IMAGES, LABELS, DataError, load_arrays
 from dae.metrics import cost
+from stages import startup_notices_hidden  # and the stages' quiet TensorFlow log level
 
 TEST = Path("data/prepared/test.npz")
 
@@ -42,7 +43,8 @@ def main(argv=None):
     if unknown:
         parser.error(f"--model {', '.join(unknown)}: not in params.yaml `models` (found: {', '.join(names)})")
 
-    from dae.models import denoise, load_model  # TensorFlow's import takes seconds: only once the arguments are good
+    with startup_notices_hidden():  # TensorFlow's import takes seconds: only once the arguments are good
+        from dae.models import denoise, load_model
 
     try:
         clean = noise.to_unit(load_arrays(TEST, images=IMAGES, labels=LABELS)["images"])
