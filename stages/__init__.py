@@ -2,12 +2,14 @@
 
 Python imports this package before any stage, so this is the one place that keeps
 TensorFlow's start-up lines (CPU feature notices, absl's preamble) out of every stage's
-output. Set DAE_VERBOSE=1 to see them again when debugging. Stages that import TensorFlow do
-so under `frozen_imports` and `startup_notices_hidden`.
+output, and out of the commands in tools/, which import it for that. Set DAE_VERBOSE=1 to see
+them again when debugging. Whatever imports TensorFlow does so under `frozen_imports` and
+`startup_notices_hidden`.
 """
 
 import gc
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -53,8 +55,12 @@ def frozen_imports():
 # stage mid-import, what the import wrote before still comes out. It drops absl's preamble and
 # the log lines below TF_CPP_MIN_LOG_LEVEL (argv[1]: 1 hides info, 2 warnings too, 3 errors too;
 # fatal ones always show), with the second line of TensorFlow's two-line CPU-feature notice.
+# Ctrl-C and SIGTERM reach it with the stage, its process group: it ignores them and ends when
+# the pipe does, after the lines still in it.
 NOTICE_FILTER = r"""
-import re, sys
+import re, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
 hidden = "IWE"[: int(sys.argv[1])]
 log_line = re.compile(rb"([IWEF])\d{4} [\d:.]+ +\d+ \S+:\d+\] ")
 dropping = False
@@ -72,6 +78,12 @@ for line in sys.stdin.buffer:
 """
 
 
+def log_level(value):
+    """TF_CPP_MIN_LOG_LEVEL as TensorFlow reads it (a leading integer, else 0), within 0 to 3."""
+    number = re.match(r"\s*([+-]?[0-9]+)", value or "", re.ASCII)
+    return min(max(int(number.group(1)), 0), 3) if number else 0
+
+
 @contextmanager
 def startup_notices_hidden():
     """TensorFlow's native start-up notices, written while the block runs, kept out of stderr.
@@ -81,25 +93,35 @@ def startup_notices_hidden():
     with AVX-512 VNNI, say), "oneDNN custom operations are on". They go straight to file
     descriptor 2, past `sys.stderr`, so the descriptor itself is passed through `NOTICE_FILTER`
     while the block runs; the log lines that TF_CPP_MIN_LOG_LEVEL would hide are dropped, every
-    other line (errors, Python's warnings) passes as it comes. With DAE_VERBOSE=1 nothing is held back.
+    other line (errors, Python's warnings) passes as it comes. With DAE_VERBOSE=1, with no
+    stderr, or if the filter cannot start, nothing is held back.
     """
-    if not QUIET:
+    notice_filter = saved = None
+    if QUIET:
+        try:
+            saved = os.dup(2)
+            # -I -S: no site packages or user settings, a start of a few milliseconds.
+            command = [sys.executable, "-I", "-S", "-c", NOTICE_FILTER, str(log_level(os.environ.get("TF_CPP_MIN_LOG_LEVEL")))]
+            notice_filter = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=saved, stderr=saved)
+        except (OSError, ValueError, TypeError):  # no stderr, or no Python to run (a frozen app)
+            pass
+    if notice_filter is None:
+        if saved is not None:
+            os.close(saved)
         yield
         return
-    level = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0")
-    level = min(int(level), 3) if level.isdigit() else 0  # TensorFlow reads anything else as 0
-    sys.stderr.flush()
-    saved = os.dup(2)
     try:
-        # -I -S: no site packages or user settings, a start of about 20 ms.
-        command = [sys.executable, "-I", "-S", "-c", NOTICE_FILTER, str(level)]
-        with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=saved, stderr=saved) as notice_filter:
-            os.dup2(notice_filter.stdin.fileno(), 2)
-            try:
-                yield
-            finally:
-                sys.stderr.flush()
-                os.dup2(saved, 2)
-        # Leaving `with Popen` closed the pipe and waited for the filter: its lines come first.
+        if sys.stderr:
+            sys.stderr.flush()
+        os.dup2(notice_filter.stdin.fileno(), 2)
+        yield
     finally:
+        if sys.stderr:
+            sys.stderr.flush()
+        os.dup2(saved, 2)
         os.close(saved)
+        notice_filter.stdin.close()
+        try:  # its lines before the stage's next ones; a process started in the block may hold the pipe
+            notice_filter.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass

@@ -17,7 +17,8 @@ from tests.test_training import digit_bytes
 
 
 def score(folder, *args):
-    env = dict(os.environ, PYTHONPATH=str(PROJECT))
+    env = {key: value for key, value in os.environ.items() if key not in ("DAE_VERBOSE", "TF_CPP_MIN_LOG_LEVEL")}
+    env["PYTHONPATH"] = str(PROJECT)
     return subprocess.run([sys.executable, "-m", "tools.score", *args], cwd=folder, env=env, capture_output=True, text=True)
 
 

@@ -3,12 +3,15 @@ process-wide state (the garbage collector, SIGTERM, the stderr descriptor)."""
 
 import ast
 import os
+import select
 import signal
 import subprocess
 import sys
+from contextlib import contextmanager
 
 import pytest
 
+from stages import log_level
 from tests.conftest import PROJECT, imported_modules
 
 FROZEN_IMPORTS = """
@@ -128,8 +131,76 @@ def test_with_dae_verbose_every_startup_line_shows():
 def test_a_native_abort_mid_import_still_shows_what_came_before_it():
     returncode, lines = startup_notices("abort", DAE_VERBOSE=None, TF_CPP_MIN_LOG_LEVEL=None)
     assert returncode == -signal.SIGABRT
-    assert lines[-1] == "F0000 00:00:1796013354.0    2984 loader.cc:14] a fatal error"
-    assert "a last notice" not in "".join(lines)
+    assert lines == ["before", *KEPT, "after", "F0000 00:00:1796013354.0    2984 loader.cc:14] a fatal error"]
+
+
+@pytest.mark.parametrize(
+    "value, level",
+    [("3", 3), ("0", 0), ("9", 3), ("-1", 0), (" 2", 2), ("+2", 2), ("2x", 2), ("", 0), ("abc", 0), ("\u00b2", 0), (None, 0)],
+)
+def test_the_log_level_is_read_as_tensorflow_reads_it(value, level):
+    assert log_level(value) == level
+
+
+# A block that waits for the test between its lines: more than a pipe holds, and a signal to its
+# process group (Ctrl-C, `timeout`), which the stage here traps and reports instead of ending.
+WAITING = r"""
+import os, signal, sys
+from stages import startup_notices_hidden
+if len(sys.argv) > 1:
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda signum, frame: os.write(2, b"signal\n"))
+with startup_notices_hidden():
+    os.write(2, b"I0000 00:00:1796013353.8    2984 port.cc:153] a notice\n")
+    os.write(2, b"first\n")
+    sys.stdin.readline()  # the test reads "first" meanwhile: the lines pass as they come
+    os.write(2, b"".join(b"line %d\n" % i for i in range(20_000)))  # about 200 KB, past a pipe's 64 KB
+    sys.stdin.readline()
+print("done", file=sys.stderr)
+"""
+
+
+@contextmanager
+def waiting_block(*args):
+    env = {key: value for key, value in os.environ.items() if key not in ("DAE_VERBOSE", "TF_CPP_MIN_LOG_LEVEL")}
+    with subprocess.Popen(
+        [sys.executable, "-c", WAITING, *args], cwd=PROJECT, env=env, stdin=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, start_new_session=True,  # its own process group, as a terminal starts a command
+    ) as block:
+        try:
+            assert next_line(block) == "first\n"  # not held until the block ends
+            yield block
+        finally:
+            if block.poll() is None:  # a failed test leaves no process waiting
+                os.killpg(block.pid, signal.SIGKILL)
+
+
+def next_line(process):
+    ready, _, _ = select.select([process.stderr], [], [], 30)
+    return process.stderr.readline() if ready else None
+
+
+def test_lines_pass_as_they_come_however_many():
+    with waiting_block() as block:
+        stdout, stderr = block.communicate("\n\n", timeout=60)
+    assert block.returncode == 0, stderr
+    assert stderr.splitlines() == [f"line {i}" for i in range(20_000)] + ["done"]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_the_filter_outlives_a_signal_to_the_stages_process_group(signum):
+    with waiting_block("trap") as block:
+        os.killpg(block.pid, signum)  # as Ctrl-C or `timeout` does: the stage and its filter
+        assert next_line(block) == "signal\n"  # through the filter, still there
+        stdout, stderr = block.communicate("\n\n", timeout=60)
+    assert block.returncode == 0, stderr
+    assert stderr.splitlines() == [f"line {i}" for i in range(20_000)] + ["done"]
+
+
+def test_without_stderr_the_block_runs_unfiltered():
+    script = "import os\nfrom stages import startup_notices_hidden\nos.close(2)\nwith startup_notices_hidden():\n    print('ran')\n"
+    result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout == "ran\n"
 
 
 def tensorflow_importers():
@@ -146,21 +217,28 @@ def loads_any(imports, heavy):
     return sorted(name for name in imports if name in heavy or name.split(".")[0] in ("tensorflow", "keras"))
 
 
-def test_every_stage_imports_tensorflow_under_frozen_imports_with_its_notices_hidden():
-    """A stage that imports TensorFlow, Keras or a `dae` module that does (dae.models, say) does
-    so inside `with frozen_imports(), startup_notices_hidden():`, never at its top."""
+def guarded_imports(tree):
+    """The import statements of `tree` inside a `with frozen_imports(), startup_notices_hidden():`."""
+    guards = [
+        node for node in ast.walk(tree)
+        if isinstance(node, ast.With)
+        and {getattr(item.context_expr.func, "id", "") for item in node.items if isinstance(item.context_expr, ast.Call)}
+        >= {"frozen_imports", "startup_notices_hidden"}
+    ]
+    return [node for guard in guards for statement in guard.body for node in ast.walk(statement) if isinstance(node, (ast.Import, ast.ImportFrom))]
+
+
+def test_every_command_imports_tensorflow_under_frozen_imports_with_its_notices_hidden():
+    """A stage or tool that imports TensorFlow, Keras or a `dae` module that does (dae.models, say)
+    does so inside `with frozen_imports(), startup_notices_hidden():`, wherever the import is."""
     heavy = tensorflow_importers()
     assert {"dae.models", "dae.training"} <= heavy and "dae.noise" not in heavy
-
-    guarded = 0
-    for script in sorted((PROJECT / "stages").glob("*.py")):
+    importers = set()
+    for script in sorted([*(PROJECT / "stages").glob("*.py"), *(PROJECT / "tools").glob("*.py")]):
         tree = ast.parse(script.read_text())
-        assert not loads_any(imported_modules(tree.body), heavy), script.name  # the module's own statements, not those inside a `with`
-        blocks = [
-            node for node in tree.body
-            if isinstance(node, ast.With)
-            and {getattr(item.context_expr.func, "id", "") for item in node.items if isinstance(item.context_expr, ast.Call)}
-            >= {"frozen_imports", "startup_notices_hidden"}
-        ]
-        guarded += any(loads_any(imported_modules(block.body), heavy) for block in blocks)
-    assert guarded >= 2  # train and evaluate
+        guarded = guarded_imports(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)) and loads_any(imported_modules([node]), heavy):
+                assert node in guarded, f"{script.relative_to(PROJECT)}, line {node.lineno}"
+                importers.add(script.relative_to(PROJECT).as_posix())
+    assert importers == {"stages/train.py", "stages/evaluate.py", "tools/denoise.py", "tools/score.py"}

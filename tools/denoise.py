@@ -20,7 +20,7 @@ from dae import params as p
 from dae import plots
 from dae.files import DataError
 from dae.images import ImageError, read_grey, to_mnist
-from stages import startup_notices_hidden  # and the stages' quiet TensorFlow log level
+from stages import frozen_imports, startup_notices_hidden  # the stages' quiet, quick TensorFlow import
 
 
 def model_path(choice, params):
@@ -49,7 +49,7 @@ def main(argv=None):
     if args.noise is not None and not 0 <= args.noise <= p.max_noise_level(noise_type):
         parser.error(f"--noise {args.noise:g} is invalid: expected a level of {noise_type} noise from 0 to {p.max_noise_level(noise_type):g}")
 
-    with startup_notices_hidden():  # TensorFlow's import takes seconds: only once the arguments are good
+    with frozen_imports(), startup_notices_hidden():  # TensorFlow's import takes seconds: only once the arguments are good
         from dae.models import load_model
 
     try:

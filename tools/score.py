@@ -18,7 +18,7 @@ from dae import noise
 from dae import params as p
 from dae.files import IMAGES, LABELS, DataError, load_arrays
 from dae.metrics import cost
-from stages import startup_notices_hidden  # and the stages' quiet TensorFlow log level
+from stages import frozen_imports, startup_notices_hidden  # the stages' quiet, quick TensorFlow import
 
 TEST = Path("data/prepared/test.npz")
 
@@ -43,7 +43,7 @@ def main(argv=None):
     if unknown:
         parser.error(f"--model {', '.join(unknown)}: not in params.yaml `models` (found: {', '.join(names)})")
 
-    with startup_notices_hidden():  # TensorFlow's import takes seconds: only once the arguments are good
+    with frozen_imports(), startup_notices_hidden():  # TensorFlow's import takes seconds: only once the arguments are good
         from dae.models import denoise, load_model
 
     try:
