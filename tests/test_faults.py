@@ -48,11 +48,14 @@ def stray_files(repo, folders=READ_BY_STAGES):
     not write it: DVC's run cache restores evaluate's outputs, `cache: false` ones included,
     without running the stage.)"""
     return sorted(
-        str(path.relative_to(repo))
-        for folder in folders
-        for pattern in ("**/.*.tmp*", "**/.*-partial-*")
-        for path in (repo / folder).glob(pattern)
+        str(path.relative_to(repo)) for folder in folders for path in (repo / folder).rglob("*") if is_leftover(path.relative_to(repo))
     )
+
+
+def is_leftover(path):
+    """Whether `path`, relative to the repo, is or lies in a killed writer's temporary file
+    (`.<name>.tmp*`, dae.files) or staging folder (`.<name>-partial-*`)."""
+    return any(part.startswith(".") and (".tmp" in part[1:] or "-partial-" in part) for part in path.parts)
 
 
 class start(subprocess.Popen):
@@ -202,7 +205,7 @@ def output_files(repo):
         str(path.relative_to(repo)): path.read_bytes()
         for folder in ("data", "models", "dvclive", "reports")
         for path in (repo / folder).rglob("*")
-        if path.is_file() and "-partial-" not in str(path) and not path.match(".*.tmp*")
+        if path.is_file() and not is_leftover(path.relative_to(repo))
     }
 
 
