@@ -55,8 +55,8 @@ def frozen_imports():
 # stage mid-import, what the import wrote before still comes out. It drops absl's preamble and
 # the log lines below TF_CPP_MIN_LOG_LEVEL (argv[1]: 1 hides info, 2 warnings too, 3 errors too;
 # fatal ones always show), with the second line of TensorFlow's two-line CPU-feature notice.
-# Ctrl-C and SIGTERM reach it with the stage, its process group: it ignores them and ends when
-# the pipe does, after the lines still in it.
+# Ctrl-C and SIGTERM reach it with the stage, its process group: it starts with them blocked,
+# ignores them, and ends when the pipe does, after the lines still in it.
 NOTICE_FILTER = r"""
 import re, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -102,7 +102,13 @@ def startup_notices_hidden():
             saved = os.dup(2)
             # -I -S: no site packages or user settings, a start of a few milliseconds.
             command = [sys.executable, "-I", "-S", "-c", NOTICE_FILTER, str(log_level(os.environ.get("TF_CPP_MIN_LOG_LEVEL")))]
-            notice_filter = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=saved, stderr=saved)
+            # Started with Ctrl-C and SIGTERM blocked, which it inherits: in its first milliseconds,
+            # before it ignores them, they would kill it and cut the stage's stderr.
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+            try:
+                notice_filter = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=saved, stderr=saved)
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         except (OSError, ValueError, TypeError):  # no stderr, or no Python to run (a frozen app)
             pass
     if notice_filter is None:

@@ -237,8 +237,8 @@ def test_a_signal_in_the_middle_of_a_stage_leaves_nothing_half_written(done, req
     assert stray_files(done) == []
     assert all(files.get(path) == data for path, data in output_files(done).items())
     assert "Data and pipelines are up to date." not in dvc(done, "status").stdout
-    untracked = run(done, "git", "status", "--porcelain", "--untracked-files=all", "reports").stdout
-    assert [line for line in untracked.splitlines() if line.startswith("??")] == []  # git ignores a killed writer's file
+    untracked = run(done, "git", "status", "--porcelain", "--untracked-files=all").stdout
+    assert [line for line in untracked.splitlines() if line.startswith("??")] == []  # git ignores a killed writer's files
 
     again = dvc(done, "repro")
     assert stage in " ".join(ran(again.stdout)) or f"Stage '{stage}" in again.stdout

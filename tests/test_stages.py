@@ -197,6 +197,36 @@ def test_the_filter_outlives_a_signal_to_the_stages_process_group(signum):
     assert stderr.splitlines() == [f"line {i}" for i in range(20_000)] + ["done"]
 
 
+def test_a_signal_as_the_filter_starts_does_not_kill_it():
+    """Ctrl-C to the group just as the block begins, before the filter could set itself to ignore it."""
+    script = (
+        "import os, signal, sys, time\nfrom stages import startup_notices_hidden\n"
+        "signal.signal(signal.SIGINT, lambda signum, frame: os.write(2, b'signal\\n'))\n"
+        "for _ in range(20):\n"
+        "    with startup_notices_hidden():\n"
+        "        os.killpg(0, signal.SIGINT)\n"
+        "        time.sleep(0.05)\n"
+        "        os.write(2, b'after\\n')\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key not in ("DAE_VERBOSE", "TF_CPP_MIN_LOG_LEVEL")}
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=60,
+        start_new_session=True,  # the signal goes to this group only, not to the tests
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == ["signal", "after"] * 20
+
+
+def test_without_python_to_run_the_filter_the_block_runs_unfiltered():
+    script = (
+        "import os, sys\nfrom stages import startup_notices_hidden\nsys.executable = ''\n"
+        "with startup_notices_hidden():\n    os.write(2, b'I0000 00:00:1796013353.8    2984 port.cc:153] a notice\\n')\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key not in ("DAE_VERBOSE", "TF_CPP_MIN_LOG_LEVEL")}
+    result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stderr == "I0000 00:00:1796013353.8    2984 port.cc:153] a notice\n"
+
+
 def test_without_stderr_the_block_runs_unfiltered():
     script = "import os\nfrom stages import startup_notices_hidden\nos.close(2)\nwith startup_notices_hidden():\n    print('ran')\n"
     result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT, capture_output=True, text=True, timeout=60)
