@@ -9,6 +9,14 @@ from dae import mnist
 PROJECT = Path(__file__).resolve().parents[1]
 
 
+def default_logging(**changes):
+    """os.environ as a user's shell would have it for the stages' own logging: without DAE_VERBOSE
+    or TF_CPP_MIN_LOG_LEVEL, which a developer may have set; then `changes` (None removes a key)."""
+    env = {key: value for key, value in os.environ.items() if key not in ("DAE_VERBOSE", "TF_CPP_MIN_LOG_LEVEL")}
+    env.update(changes)
+    return {key: value for key, value in env.items() if value is not None}
+
+
 def imported_modules(nodes, package=None):
     """The dotted names that the import statements among AST `nodes` name: `import a.b` as `a.b`,
     `from a import b` as `a` and `a.b`; a relative import is resolved against `package`."""

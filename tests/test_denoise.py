@@ -1,6 +1,5 @@
 """The denoise command and the preparation of a user's images (dae.images)."""
 
-import os
 import subprocess
 import sys
 
@@ -11,7 +10,7 @@ from PIL import Image, ImageDraw
 
 from dae.images import ImageError, read_grey, to_mnist
 from dae.models import build_autoencoder, save_model
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, default_logging
 
 
 def draw_seven(size=(240, 300), ink="black", paper="white", width=18, mode="RGB"):
@@ -87,7 +86,7 @@ def test_the_command_denoises_each_image_and_names_the_one_it_cannot_read(tmp_pa
         [sys.executable, "-m", "tools.denoise", "--model", str(model), "--noise", "0.5", "--out", str(tmp_path / "out"),
          str(tmp_path / "scan.png"), str(tmp_path / "notes.png"), str(tmp_path / "photo.jpg")],
         cwd=PROJECT, capture_output=True, text=True,
-        env={key: value for key, value in os.environ.items() if key not in ("DAE_VERBOSE", "TF_CPP_MIN_LOG_LEVEL")},
+        env=default_logging(),
     )
     assert result.returncode == 1
     errors = result.stderr.splitlines()  # that line alone: none of TensorFlow's start-up notices

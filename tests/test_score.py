@@ -1,6 +1,5 @@
 """The score command: trained models on freshly drawn test noise."""
 
-import os
 import shutil
 import subprocess
 import sys
@@ -12,13 +11,12 @@ from dae import noise
 from dae.files import save_arrays
 from dae.metrics import cost
 from dae.models import build_autoencoder, save_model
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, default_logging
 from tests.test_training import digit_bytes
 
 
 def score(folder, *args):
-    env = {key: value for key, value in os.environ.items() if key not in ("DAE_VERBOSE", "TF_CPP_MIN_LOG_LEVEL")}
-    env["PYTHONPATH"] = str(PROJECT)
+    env = default_logging(PYTHONPATH=str(PROJECT))
     return subprocess.run([sys.executable, "-m", "tools.score", *args], cwd=folder, env=env, capture_output=True, text=True)
 
 

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import pytest
 
 from stages import log_level
-from tests.conftest import PROJECT, imported_modules
+from tests.conftest import PROJECT, default_logging, imported_modules
 
 FROZEN_IMPORTS = """
 import gc, weakref
@@ -102,7 +102,7 @@ SECOND = [
 def startup_notices(*args, **env):
     result = subprocess.run(
         [sys.executable, "-c", STARTUP_NOTICES, *args], cwd=PROJECT, capture_output=True, text=True, timeout=60,
-        env={key: value for key, value in {**os.environ, **env}.items() if value is not None},
+        env=default_logging(**env),
     )
     return result.returncode, result.stderr.splitlines()
 
@@ -162,7 +162,7 @@ print("done", file=sys.stderr)
 
 @contextmanager
 def waiting_block(*args):
-    env = {key: value for key, value in os.environ.items() if key not in ("DAE_VERBOSE", "TF_CPP_MIN_LOG_LEVEL")}
+    env = default_logging()
     with subprocess.Popen(
         [sys.executable, "-c", WAITING, *args], cwd=PROJECT, env=env, stdin=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, start_new_session=True,  # its own process group, as a terminal starts a command
@@ -208,7 +208,7 @@ def test_a_signal_as_the_filter_starts_does_not_kill_it():
         "        time.sleep(0.05)\n"
         "        os.write(2, b'after\\n')\n"
     )
-    env = {key: value for key, value in os.environ.items() if key not in ("DAE_VERBOSE", "TF_CPP_MIN_LOG_LEVEL")}
+    env = default_logging()
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=60,
         start_new_session=True,  # the signal goes to this group only, not to the tests
@@ -222,7 +222,7 @@ def test_without_python_to_run_the_filter_the_block_runs_unfiltered():
         "import os, sys\nfrom stages import startup_notices_hidden\nsys.executable = ''\n"
         "with startup_notices_hidden():\n    os.write(2, b'I0000 00:00:1796013353.8    2984 port.cc:153] a notice\\n')\n"
     )
-    env = {key: value for key, value in os.environ.items() if key not in ("DAE_VERBOSE", "TF_CPP_MIN_LOG_LEVEL")}
+    env = default_logging()
     result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stderr == "I0000 00:00:1796013353.8    2984 port.cc:153] a notice\n"
 
