@@ -76,10 +76,11 @@ def full_run():
     """`dvc repro -f`, timed stage by stage from its output, with each stage's peak memory."""
     started = time.perf_counter()
     proc = subprocess.Popen(dvc("repro", "-f"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    marks, peaks = [], {}
+    marks, peaks, lines = [], {}, []
 
     def read():
         for line in proc.stdout:
+            lines.append(line)
             if line.startswith("Running stage '"):
                 marks.append((line.split("'")[1], time.perf_counter()))
 
@@ -101,7 +102,7 @@ def full_run():
     reader.join()
     ended = time.perf_counter()
     if proc.returncode:
-        sys.exit("`dvc repro -f` failed")
+        sys.exit("`dvc repro -f` failed:\n" + "".join(lines[-30:]))
     ends = [at for _, at in marks[1:]] + [ended]
     rows = [(stage, end - begin, peaks.get(stage, 0.0)) for (stage, begin), end in zip(marks, ends)]
     return rows, ended - started
@@ -119,6 +120,12 @@ def main():
     if subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, check=True).stdout.strip():
         sys.exit("benchmark: commit or stash your changes first: it reruns stages and restores the committed results")
 
+    # Otherwise the first "no-op" would rerun the changed stages (as on a CPU whose training rounds
+    # differ from the one that wrote dvc.lock: see the README's "What reproduces where").
+    changed = json.loads(subprocess.run(dvc("status", "--json"), capture_output=True, text=True, check=True).stdout)
+    if changed:
+        sys.exit(f"benchmark: `dvc status` shows changes in {', '.join(changed)}: the workspace's outputs must be "
+                 "those of dvc.lock (run `dvc repro`, and commit its dvc.lock if it changed) before a no-op can be timed")
     noop = [timed(*dvc("repro"))["seconds"] for _ in range(3)]
     print(f"no-op `dvc repro`: {statistics.median(noop):.2f} s (median of {', '.join(f'{s:.2f}' for s in noop)})")
 
