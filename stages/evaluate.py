@@ -5,7 +5,7 @@ import math
 import sys
 from pathlib import Path
 
-from stages import frozen_imports, startup_notices_hidden
+from dae.process import frozen_imports, startup_notices_hidden
 
 with frozen_imports(), startup_notices_hidden():
     import numpy as np

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from stages import frozen_imports, startup_notices_hidden
+from dae.process import frozen_imports, startup_notices_hidden
 
 with frozen_imports(), startup_notices_hidden():
     import keras

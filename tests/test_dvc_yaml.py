@@ -29,8 +29,9 @@ def test_every_stage_depends_on_exactly_the_code_it_imports():
     for name, stage in stages():
         script = stage["cmd"].split()[2].replace(".", "/") + ".py"  # python -m stages.<name>
         declared = {dep for dep in stage["deps"] if dep.startswith(("dae/", "stages/"))}
-        # stages/__init__.py runs before every stage (quiet logs, SIGTERM as an exception, frozen imports).
-        assert declared == {script, "stages/__init__.py"} | imported_library_files(PROJECT / script), name
+        # stages/__init__.py runs before every stage (TensorFlow's log level, SIGTERM as an exception).
+        package = {"stages/__init__.py"} | imported_library_files(PROJECT / "stages/__init__.py")
+        assert declared == {script} | package | imported_library_files(PROJECT / script), name
 
 
 def stages_imported(source, stage_modules):
@@ -57,3 +58,13 @@ def test_the_import_check_tells_a_stage_from_the_package():
     ):
         assert stages_imported(source, stage_modules) == {"stages.train"}, source
     assert not stages_imported("from stages import frozen_imports\nimport stages\nfrom . import frozen_imports", stage_modules)
+
+
+def test_no_tool_or_benchmark_imports_the_stages():
+    """Tools and benchmarks are entry points too: what they share with the stages (their process
+    setup, say) lives in the library, `dae`."""
+    scripts = sorted([*(PROJECT / "tools").glob("*.py"), *(PROJECT / "benchmarks").glob("*.py")])
+    assert PROJECT / "tools" / "score.py" in scripts
+    for script in scripts:
+        imported = imported_modules(ast.walk(ast.parse(script.read_text())))
+        assert not [name for name in imported if name.split(".")[0] == "stages"], script.relative_to(PROJECT)

@@ -38,7 +38,7 @@ def test_repro_runs_every_stage_then_nothing(first_repro):
     names = model_names(repo)
     assert ran(output) == {"fetch", "prepare", "noise", "wiener", *(f"train@{name}" for name in names), "evaluate"}
     assert "Epoch: 1 cost: " in output
-    # Only the project's own lines: none of TensorFlow's start-up notices (stages/__init__.py),
+    # Only the project's own lines: none of TensorFlow's start-up notices (dae/process.py),
     # which on some CPUs come before its log level applies ("oneDNN custom operations are on").
     assert "cpu_feature_guard" not in output and "absl::InitializeLog" not in output
     assert "rebuild TensorFlow" not in output

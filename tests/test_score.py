@@ -31,7 +31,7 @@ def test_scores_each_model_on_noise_of_another_seed(tmp_path):
         save_model(build_autoencoder([8]), tmp_path / "models" / f"{name}.keras")
     result = score(tmp_path, "--model", "deep", "--seed", "5")
     assert result.returncode == 0, result.stderr
-    assert result.stderr == ""  # none of TensorFlow's start-up notices (stages.startup_notices_hidden)
+    assert result.stderr == ""  # none of TensorFlow's start-up notices (dae.process.startup_notices_hidden)
     lines = result.stdout.splitlines()
     assert lines[0] == "score: 50 test images, gaussian noise 0.6 drawn with seed 5"
     clean = noise.to_unit(images)

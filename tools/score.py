@@ -18,7 +18,7 @@ from dae import noise
 from dae import params as p
 from dae.files import IMAGES, LABELS, DataError, load_arrays
 from dae.metrics import cost
-from stages import frozen_imports, startup_notices_hidden  # the stages' quiet, quick TensorFlow import
+from dae.process import frozen_imports, setup_entry_point, startup_notices_hidden
 
 TEST = Path("data/prepared/test.npz")
 
@@ -60,4 +60,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    setup_entry_point()
     main()

@@ -1,4 +1,4 @@
-"""The stages package's shared setup (`stages/__init__.py`), in a fresh Python where it changes
+"""The process setup of every stage and tool (`dae.process`), in a fresh Python where it changes
 process-wide state (the garbage collector, SIGTERM, the stderr descriptor)."""
 
 import ast
@@ -11,12 +11,12 @@ from contextlib import contextmanager
 
 import pytest
 
-from stages import log_level
+from dae.process import log_level
 from tests.conftest import PROJECT, default_logging, imported_modules
 
 FROZEN_IMPORTS = """
 import gc, weakref
-from stages import frozen_imports
+from dae.process import frozen_imports
 
 class Node:
     pass
@@ -56,7 +56,8 @@ def test_frozen_imports_freezes_what_they_make_and_leaves_the_collector_as_it_wa
 
 STARTUP_NOTICES = r"""
 import os, sys
-from stages import startup_notices_hidden
+from dae.process import setup_entry_point, startup_notices_hidden
+setup_entry_point()  # as every stage and tool starts
 
 def native(line):  # as C++ code writes: to the descriptor, past sys.stderr
     os.write(2, line.encode() + b"\n")
@@ -146,7 +147,8 @@ def test_the_log_level_is_read_as_tensorflow_reads_it(value, level):
 # process group (Ctrl-C, `timeout`), which the stage here traps and reports instead of ending.
 WAITING = r"""
 import os, signal, sys
-from stages import startup_notices_hidden
+from dae.process import setup_entry_point, startup_notices_hidden
+setup_entry_point()
 if len(sys.argv) > 1:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda signum, frame: os.write(2, b"signal\n"))
@@ -200,7 +202,7 @@ def test_the_filter_outlives_a_signal_to_the_stages_process_group(signum):
 def test_a_signal_as_the_filter_starts_does_not_kill_it():
     """Ctrl-C to the group just as the block begins, before the filter could set itself to ignore it."""
     script = (
-        "import os, signal, sys, time\nfrom stages import startup_notices_hidden\n"
+        "import os, signal, sys, time\nfrom dae.process import startup_notices_hidden\n"
         "signal.signal(signal.SIGINT, lambda signum, frame: os.write(2, b'signal\\n'))\n"
         "for _ in range(20):\n"
         "    with startup_notices_hidden():\n"
@@ -219,7 +221,7 @@ def test_a_signal_as_the_filter_starts_does_not_kill_it():
 
 def test_without_python_to_run_the_filter_the_block_runs_unfiltered():
     script = (
-        "import os, sys\nfrom stages import startup_notices_hidden\nsys.executable = ''\n"
+        "import os, sys\nfrom dae.process import startup_notices_hidden\nsys.executable = ''\n"
         "with startup_notices_hidden():\n    os.write(2, b'I0000 00:00:1796013353.8    2984 port.cc:153] a notice\\n')\n"
     )
     env = default_logging()
@@ -228,7 +230,7 @@ def test_without_python_to_run_the_filter_the_block_runs_unfiltered():
 
 
 def test_without_stderr_the_block_runs_unfiltered():
-    script = "import os\nfrom stages import startup_notices_hidden\nos.close(2)\nwith startup_notices_hidden():\n    print('ran')\n"
+    script = "import os\nfrom dae.process import startup_notices_hidden\nos.close(2)\nwith startup_notices_hidden():\n    print('ran')\n"
     result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stdout == "ran\n"
 
