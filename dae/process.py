@@ -1,8 +1,8 @@
 """The process around an entry point (a stage, a tool): TensorFlow's import kept quick and quiet,
-and SIGTERM ending it as Ctrl-C does.
+NumPy's BLAS kernels the same on every x86-64 CPU, and SIGTERM ending it as Ctrl-C does.
 
-An entry point calls `setup_entry_point()` before it imports anything else (the stages do so in
-`stages/__init__.py`), and imports TensorFlow, Keras or a module that does (`dae.models`) under
+An entry point calls `setup_entry_point()` before it imports anything else (the stages and tools
+do so in their packages' `__init__.py`), and imports TensorFlow, Keras or a module that does (`dae.models`) under
 `with frozen_imports(), startup_notices_hidden():`. Set DAE_VERBOSE=1 to see TensorFlow's
 start-up lines again when debugging.
 """
@@ -14,6 +14,13 @@ import signal
 import subprocess
 import sys
 from contextlib import contextmanager
+from pathlib import Path
+
+# OpenBLAS, NumPy's BLAS, picks its kernels by CPU, and kernels round differently: two Xeons wrote
+# Wiener filters differing in their last bits from each other and from an AMD EPYC's. Its Haswell
+# kernels (AVX2 and FMA) run on any x86-64 CPU with those, and are the ones a Zen (AMD) picks
+# anyway, so NumPy's results agree across such CPUs, no slower here (README, "What reproduces where").
+BLAS_CORE = "Haswell"
 
 
 def quiet():
@@ -21,8 +28,26 @@ def quiet():
     return os.environ.get("DAE_VERBOSE", "0") in ("", "0")
 
 
+def cpu_flags(cpuinfo=Path("/proc/cpuinfo")):
+    """The CPU's feature flags, as Linux lists them (none elsewhere, or on CPUs that call them otherwise)."""
+    try:
+        lines = cpuinfo.read_text().splitlines()
+    except OSError:
+        return set()
+    return next((set(line.split(":", 1)[1].split()) for line in lines if line.split(":")[0].strip() == "flags"), set())
+
+
+def blas_core(flags):
+    """The OpenBLAS kernels to ask for on a CPU with these feature flags; None: OpenBLAS's own choice."""
+    return BLAS_CORE if {"avx2", "fma"} <= set(flags) else None
+
+
 def setup_entry_point():
-    """TensorFlow's log level, unless set already, and SIGTERM ending the process as Ctrl-C does."""
+    """Call before NumPy or TensorFlow loads: OpenBLAS's kernels (`blas_core`) and TensorFlow's
+    log level, each unless set already, and SIGTERM ending the process as Ctrl-C does."""
+    core = blas_core(cpu_flags())
+    if core:
+        os.environ.setdefault("OPENBLAS_CORETYPE", core)  # read once, as NumPy loads OpenBLAS
     if quiet():
         # 3 hides TensorFlow's C++ log lines up to ERROR too: tf.data under Keras logs a harmless
         # "NodeDef mentions attribute use_unbounded_threadpool" line at that level on small data.

@@ -2,5 +2,5 @@
 
 from dae.process import setup_entry_point
 
-# Python imports this package before any stage: TensorFlow's log level is set before it loads.
+# Python imports this package before any stage: the setup comes before NumPy and TensorFlow load.
 setup_entry_point()

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from dae.process import log_level
+from dae.process import BLAS_CORE, blas_core, cpu_flags, log_level
 from tests.conftest import PROJECT, default_logging, imported_modules
 
 FROZEN_IMPORTS = """
@@ -274,3 +274,42 @@ def test_every_command_imports_tensorflow_under_frozen_imports_with_its_notices_
                 assert node in guarded, f"{script.relative_to(PROJECT)}, line {node.lineno}"
                 importers.add(script.relative_to(PROJECT).as_posix())
     assert importers == {"stages/train.py", "stages/evaluate.py", "tools/denoise.py", "tools/score.py"}
+
+
+def test_cpu_flags_are_read_from_linux_cpuinfo(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: fpu sse2 avx2 fma\nbugs\t\t: spectre\n")
+    assert cpu_flags(cpuinfo) == {"fpu", "sse2", "avx2", "fma"}
+    cpuinfo.write_text("processor\t: 0\nFeatures\t: fp asimd\n")  # an ARM CPU's
+    assert cpu_flags(cpuinfo) == set()
+    assert cpu_flags(tmp_path / "absent") == set()  # not Linux
+
+
+def test_haswell_kernels_only_where_the_cpu_runs_them():
+    assert blas_core({"sse2", "avx", "avx2", "fma", "avx512f"}) == BLAS_CORE == "Haswell"
+    assert blas_core({"sse2", "avx", "avx2"}) is None  # they need FMA too
+    assert blas_core(set()) is None
+
+
+OPENBLAS_CORE = """
+import os, sys
+os.environ.update(OPENBLAS_VERBOSE="2")  # OpenBLAS names its kernels as it loads
+if sys.argv[1] == "stage":
+    import stages
+import numpy
+"""
+
+
+def openblas_core(*args, **env):
+    result = subprocess.run(
+        [sys.executable, "-c", OPENBLAS_CORE, *args], cwd=PROJECT, capture_output=True, text=True, timeout=60,
+        env={**{k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}, **env},
+    )
+    assert result.returncode == 0, result.stderr
+    return [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("Core: ")]
+
+
+@pytest.mark.skipif(blas_core(cpu_flags()) is None, reason="this CPU does not run OpenBLAS's Haswell kernels")
+def test_a_stage_runs_numpy_on_openblas_haswell_kernels_unless_told_otherwise():
+    assert openblas_core("stage") == ["Core: Haswell"]
+    assert openblas_core("stage", OPENBLAS_CORETYPE="Sandybridge") == ["Core: Sandybridge"]  # the user's choice stands

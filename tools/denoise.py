@@ -20,7 +20,7 @@ from dae import params as p
 from dae import plots
 from dae.files import DataError
 from dae.images import ImageError, read_grey, to_mnist
-from dae.process import frozen_imports, setup_entry_point, startup_notices_hidden
+from dae.process import frozen_imports, startup_notices_hidden
 
 
 def model_path(choice, params):
@@ -78,5 +78,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    setup_entry_point()
     main()

@@ -18,7 +18,7 @@ from dae import noise
 from dae import params as p
 from dae.files import IMAGES, LABELS, DataError, load_arrays
 from dae.metrics import cost
-from dae.process import frozen_imports, setup_entry_point, startup_notices_hidden
+from dae.process import frozen_imports, startup_notices_hidden
 
 TEST = Path("data/prepared/test.npz")
 
@@ -60,5 +60,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    setup_entry_point()
     main()
