@@ -19,7 +19,7 @@ from pathlib import Path
 # OpenBLAS, NumPy's BLAS, picks its kernels by CPU, and kernels round differently: two Xeons wrote
 # Wiener filters differing in their last bits from each other and from an AMD EPYC's. Its Haswell
 # kernels (AVX2 and FMA) run on any x86-64 CPU with those, and are the ones it picks on an AMD Zen
-# without AVX-512 anyway, so NumPy's results agree across such CPUs, no slower on the Xeon
+# without AVX-512 anyway, so NumPy's results agree across such CPUs; on the Xeon, no slower in all
 # (README, "What reproduces where").
 BLAS_CORE = "Haswell"
 
