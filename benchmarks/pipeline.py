@@ -125,7 +125,8 @@ def main():
     changed = json.loads(subprocess.run(dvc("status", "--json"), capture_output=True, text=True, check=True).stdout)
     if changed:
         sys.exit(f"benchmark: `dvc status` shows changes in {', '.join(changed)}: the workspace's outputs must be "
-                 "those of dvc.lock (run `dvc repro`, and commit its dvc.lock if it changed) before a no-op can be timed")
+                 "those of dvc.lock before a no-op can be timed: run `dvc repro` first (on another CPU than the one of "
+                 "the committed results, then commit its dvc.lock on a throwaway branch and run this there)")
     noop = [timed(*dvc("repro"))["seconds"] for _ in range(3)]
     print(f"no-op `dvc repro`: {statistics.median(noop):.2f} s (median of {', '.join(f'{s:.2f}' for s in noop)})")
 

@@ -1,9 +1,9 @@
 """The process around an entry point (a stage, a tool): TensorFlow's import kept quick and quiet,
-NumPy's BLAS kernels the same on every x86-64 CPU, and SIGTERM ending it as Ctrl-C does.
+NumPy's BLAS arithmetic the same across CPUs, and SIGTERM ending it as Ctrl-C does.
 
 An entry point calls `setup_entry_point()` before it imports anything else (the stages and tools
-do so in their packages' `__init__.py`), and imports TensorFlow, Keras or a module that does (`dae.models`) under
-`with frozen_imports(), startup_notices_hidden():`. Set DAE_VERBOSE=1 to see TensorFlow's
+do so in their packages' `__init__.py`), and imports TensorFlow, Keras or a module that does
+(`dae.models`) under `with frozen_imports(), startup_notices_hidden():`. Set DAE_VERBOSE=1 to see TensorFlow's
 start-up lines again when debugging.
 """
 
@@ -19,9 +19,12 @@ from pathlib import Path
 # OpenBLAS, NumPy's BLAS, picks its kernels by CPU, and kernels round differently: two Xeons wrote
 # Wiener filters differing in their last bits from each other and from an AMD EPYC's. Its Haswell
 # kernels (AVX2 and FMA) run on any x86-64 CPU with those, and are the ones it picks on an AMD Zen
-# without AVX-512 anyway, so NumPy's results agree across such CPUs; on the Xeon, no slower in all
-# (README, "What reproduces where").
+# without AVX-512 anyway. Its eigendecomposition also rounds by its number of threads (1 and 2
+# differ); the committed results were made with 2. With both, NumPy's results agree across Linux
+# x86-64 CPUs with AVX2, FMA and at least two cores (README, "What reproduces where"). On the Xeon,
+# `wiener` took 0.1 s longer and `evaluate` 0.3 s less.
 BLAS_CORE = "Haswell"
+BLAS_THREADS = 2
 
 
 def quiet():
@@ -32,7 +35,7 @@ def quiet():
 def cpu_flags(cpuinfo=Path("/proc/cpuinfo")):
     """The CPU's feature flags, as Linux lists them (none elsewhere, or on CPUs that call them otherwise)."""
     try:
-        lines = cpuinfo.read_text().splitlines()
+        lines = cpuinfo.read_text(errors="replace").splitlines()
     except OSError:
         return set()
     return next((set(line.split(":", 1)[1].split()) for line in lines if line.split(":")[0].strip() == "flags"), set())
@@ -44,11 +47,13 @@ def blas_core(flags):
 
 
 def setup_entry_point():
-    """Call before NumPy or TensorFlow loads: OpenBLAS's kernels (`blas_core`) and TensorFlow's
-    log level, each unless set already, and SIGTERM ending the process as Ctrl-C does."""
+    """Call before NumPy or TensorFlow loads: OpenBLAS's kernels (`blas_core`) and threads
+    (`BLAS_THREADS`, at most one a CPU: OpenBLAS's own cap) and TensorFlow's log level, each unless
+    set already, and SIGTERM ending the process as Ctrl-C does."""
     core = blas_core(cpu_flags())
-    if core:
-        os.environ.setdefault("OPENBLAS_CORETYPE", core)  # read once, as NumPy loads OpenBLAS
+    if core:  # both read once, as NumPy loads OpenBLAS
+        os.environ.setdefault("OPENBLAS_CORETYPE", core)
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(BLAS_THREADS))
     if quiet():
         # 3 hides TensorFlow's C++ log lines up to ERROR too: tf.data under Keras logs a harmless
         # "NodeDef mentions attribute use_unbounded_threadpool" line at that level on small data.

@@ -29,7 +29,7 @@ def test_every_stage_depends_on_exactly_the_code_it_imports():
     for name, stage in stages():
         script = stage["cmd"].split()[2].replace(".", "/") + ".py"  # python -m stages.<name>
         declared = {dep for dep in stage["deps"] if dep.startswith(("dae/", "stages/"))}
-        # stages/__init__.py runs before every stage (TensorFlow's log level, SIGTERM as an exception).
+        # stages/__init__.py runs before every stage: its process setup (dae/process.py).
         package = {"stages/__init__.py"} | imported_library_files(PROJECT / "stages/__init__.py")
         assert declared == {script} | package | imported_library_files(PROJECT / script), name
 
@@ -42,7 +42,7 @@ def stages_imported(source, stage_modules):
 
 
 def test_no_stage_imports_another_stage():
-    """A stage may use the package's shared setup (`stages/__init__.py`), never another stage."""
+    """A stage may import the package (`stages/__init__.py`, which sets up its process), never another stage."""
     scripts = sorted((PROJECT / "stages").glob("*.py"))
     stage_modules = {f"stages.{script.stem}" for script in scripts if script.stem != "__init__"}
     assert "stages.train" in stage_modules
@@ -57,7 +57,7 @@ def test_the_import_check_tells_a_stage_from_the_package():
         "from . import train", "from .train import main",
     ):
         assert stages_imported(source, stage_modules) == {"stages.train"}, source
-    assert not stages_imported("from stages import frozen_imports\nimport stages\nfrom . import frozen_imports", stage_modules)
+    assert not stages_imported("from stages import setup_entry_point\nimport stages\nfrom . import setup_entry_point", stage_modules)
 
 
 def test_no_tool_or_benchmark_imports_the_stages():

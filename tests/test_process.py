@@ -3,6 +3,7 @@ process-wide state (the garbage collector, SIGTERM, the stderr descriptor)."""
 
 import ast
 import os
+import platform
 import select
 import signal
 import subprocess
@@ -291,25 +292,33 @@ def test_haswell_kernels_only_where_the_cpu_runs_them():
     assert blas_core(set()) is None
 
 
-OPENBLAS_CORE = """
-import os, sys
+OPENBLAS_SETUP = """
+import importlib, os, sys
 os.environ.update(OPENBLAS_VERBOSE="2")  # OpenBLAS names its kernels as it loads
-if sys.argv[1] == "stage":
-    import stages
+importlib.import_module(sys.argv[1])  # the package of the stages or of the tools, which sets up the process
 import numpy
+print("threads:", os.environ.get("OPENBLAS_NUM_THREADS"))
 """
 
 
-def openblas_core(*args, **env):
+def openblas_setup(package, **env):
+    """OpenBLAS's kernels and NumPy's thread setting in a fresh Python that imports `package` first."""
+    unset = ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS")
     result = subprocess.run(
-        [sys.executable, "-c", OPENBLAS_CORE, *args], cwd=PROJECT, capture_output=True, text=True, timeout=60,
-        env={**{k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}, **env},
+        [sys.executable, "-c", OPENBLAS_SETUP, package], cwd=PROJECT, capture_output=True, text=True, timeout=60,
+        env={**{key: value for key, value in os.environ.items() if key not in unset}, **env},
     )
     assert result.returncode == 0, result.stderr
-    return [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("Core: ")]
+    return sorted(line for line in (result.stdout + result.stderr).splitlines() if line.startswith(("Core: ", "threads: ")))
 
 
-@pytest.mark.skipif(blas_core(cpu_flags()) is None, reason="this CPU does not run OpenBLAS's Haswell kernels")
-def test_a_stage_runs_numpy_on_openblas_haswell_kernels_unless_told_otherwise():
-    assert openblas_core("stage") == ["Core: Haswell"]
-    assert openblas_core("stage", OPENBLAS_CORETYPE="Sandybridge") == ["Core: Sandybridge"]  # the user's choice stands
+@pytest.mark.skipif(not (sys.platform.startswith("linux") and platform.machine() == "x86_64"), reason="reads Linux's x86-64 CPU flags")
+@pytest.mark.parametrize("package", ["stages", "tools"])
+def test_stages_and_tools_run_numpy_on_openblas_haswell_kernels_and_two_threads_unless_told_otherwise(package):
+    flags = cpu_flags()
+    assert {"fpu", "sse2"} <= flags  # every x86-64 CPU has them: the real /proc/cpuinfo was read
+    if blas_core(flags) is None:
+        pytest.skip("this CPU has no AVX2 or FMA for OpenBLAS's Haswell kernels")
+    assert openblas_setup(package) == ["Core: Haswell", "threads: 2"]
+    # The user's choice stands.
+    assert openblas_setup(package, OPENBLAS_CORETYPE="Sandybridge", OPENBLAS_NUM_THREADS="1") == ["Core: Sandybridge", "threads: 1"]
