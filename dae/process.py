@@ -25,6 +25,8 @@ from pathlib import Path
 # `wiener` took 0.1 s longer and `evaluate` 0.3 s less.
 BLAS_CORE = "Haswell"
 BLAS_THREADS = 2
+# OpenBLAS takes its number of threads from the first of these that is set.
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
 
 
 def quiet():
@@ -53,7 +55,8 @@ def setup_entry_point():
     core = blas_core(cpu_flags())
     if core:  # both read once, as NumPy loads OpenBLAS
         os.environ.setdefault("OPENBLAS_CORETYPE", core)
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(BLAS_THREADS))
+    if not any(os.environ.get(name) for name in BLAS_THREAD_VARIABLES):
+        os.environ["OPENBLAS_NUM_THREADS"] = str(BLAS_THREADS)
     if quiet():
         # 3 hides TensorFlow's C++ log lines up to ERROR too: tf.data under Keras logs a harmless
         # "NodeDef mentions attribute use_unbounded_threadpool" line at that level on small data.

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from dae.process import BLAS_CORE, blas_core, cpu_flags, log_level
+from dae.process import BLAS_CORE, BLAS_THREAD_VARIABLES, blas_core, cpu_flags, log_level
 from tests.conftest import PROJECT, default_logging, imported_modules
 
 FROZEN_IMPORTS = """
@@ -297,28 +297,40 @@ import importlib, os, sys
 os.environ.update(OPENBLAS_VERBOSE="2")  # OpenBLAS names its kernels as it loads
 importlib.import_module(sys.argv[1])  # the package of the stages or of the tools, which sets up the process
 import numpy
-print("threads:", os.environ.get("OPENBLAS_NUM_THREADS"))
+print("OPENBLAS_CORETYPE:", os.environ.get("OPENBLAS_CORETYPE"))
+print("OPENBLAS_NUM_THREADS:", os.environ.get("OPENBLAS_NUM_THREADS"))
 """
+BLAS_SETTINGS = ("OPENBLAS_CORETYPE", *BLAS_THREAD_VARIABLES)
 
 
 def openblas_setup(package, **env):
-    """OpenBLAS's kernels and NumPy's thread setting in a fresh Python that imports `package` first."""
-    unset = ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS")
+    """OpenBLAS's kernels ("Core: ...", as it says) and the BLAS settings in the environment of a
+    fresh Python that imports `package` first, with only `env`'s own BLAS settings."""
     result = subprocess.run(
         [sys.executable, "-c", OPENBLAS_SETUP, package], cwd=PROJECT, capture_output=True, text=True, timeout=60,
-        env={**{key: value for key, value in os.environ.items() if key not in unset}, **env},
+        env={**{key: value for key, value in os.environ.items() if key not in BLAS_SETTINGS}, **env},
     )
     assert result.returncode == 0, result.stderr
-    return sorted(line for line in (result.stdout + result.stderr).splitlines() if line.startswith(("Core: ", "threads: ")))
+    lines = (result.stdout + result.stderr).splitlines()
+    return dict(line.split(": ", 1) for line in lines if line.startswith(("Core: ", "OPENBLAS_")))
+
+
+@pytest.mark.parametrize("package", ["stages", "tools"])
+def test_stages_and_tools_give_openblas_two_threads_unless_told_a_number(package):
+    assert openblas_setup(package)["OPENBLAS_NUM_THREADS"] == "2"
+    assert openblas_setup(package, OPENBLAS_NUM_THREADS="1")["OPENBLAS_NUM_THREADS"] == "1"
+    assert openblas_setup(package, OMP_NUM_THREADS="1")["OPENBLAS_NUM_THREADS"] == "None"  # OpenBLAS reads that one then
 
 
 @pytest.mark.skipif(not (sys.platform.startswith("linux") and platform.machine() == "x86_64"), reason="reads Linux's x86-64 CPU flags")
 @pytest.mark.parametrize("package", ["stages", "tools"])
-def test_stages_and_tools_run_numpy_on_openblas_haswell_kernels_and_two_threads_unless_told_otherwise(package):
+def test_stages_and_tools_run_numpy_on_openblas_haswell_kernels_unless_told_otherwise(package):
     flags = cpu_flags()
     assert {"fpu", "sse2"} <= flags  # every x86-64 CPU has them: the real /proc/cpuinfo was read
     if blas_core(flags) is None:
         pytest.skip("this CPU has no AVX2 or FMA for OpenBLAS's Haswell kernels")
-    assert openblas_setup(package) == ["Core: Haswell", "threads: 2"]
-    # The user's choice stands.
-    assert openblas_setup(package, OPENBLAS_CORETYPE="Sandybridge", OPENBLAS_NUM_THREADS="1") == ["Core: Sandybridge", "threads: 1"]
+    setup = openblas_setup(package)
+    # Asked for, not just OpenBLAS's own choice (which is Haswell on some CPUs), and taken.
+    assert setup["OPENBLAS_CORETYPE"] == setup["Core"] == "Haswell"
+    setup = openblas_setup(package, OPENBLAS_CORETYPE="Sandybridge")  # the user's choice stands
+    assert setup["OPENBLAS_CORETYPE"] == setup["Core"] == "Sandybridge"
