@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -246,15 +247,53 @@ def test_a_signal_in_the_middle_of_a_stage_leaves_nothing_half_written(done, req
     assert "Data and pipelines are up to date." in dvc(done, "status").stdout
 
 
-def test_two_queued_experiments_on_two_workers_equal_runs_one_at_a_time(done):
+# Where DVC's queue keeps a pid file for each worker it starts.
+QUEUE_WORKERS = ".dvc/tmp/exps/celery"
+
+
+def start_queue(repo, workers, log):
+    """`dvc queue start -j workers`, its output in the file `log`: the workers, which it leaves
+    running in the background, inherit it, so a pipe read to its end would wait for them."""
+    with open(log, "w") as output:
+        result = subprocess.run(
+            [sys.executable, "-m", "dvc", "queue", "start", "-j", str(workers)], cwd=repo, env=environment(),
+            stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, timeout=120,
+        )
+    assert result.returncode == 0, log.read_text()
+
+
+def stop_queue_workers(repo):
+    """Stop the queue's workers, killing any still alive. A DVC 3.67 worker can miss its own
+    shutdown when the queue empties while it still runs a task (its log: "monitor: shutting
+    down due to empty queue", then the task's success) and idle on for good."""
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "dvc", "queue", "stop"], cwd=repo, env=environment(), stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60,
+        )
+    except subprocess.TimeoutExpired:
+        pass  # the kills below still end the workers
+    for pid_file in (repo / QUEUE_WORKERS).glob("dvc-exp-worker-*.pid"):
+        try:
+            pid = int(pid_file.read_text())
+            if "queue-worker" in Path(f"/proc/{pid}/cmdline").read_text():  # not another process with its old pid
+                os.kill(pid, signal.SIGKILL)
+        except (ValueError, OSError):
+            pass  # gone already
+
+
+def test_two_queued_experiments_on_two_workers_equal_runs_one_at_a_time(done, tmp_path):
     levels = [0.3, 0.5]
     for level in levels:
         dvc(done, "exp", "run", "--queue", "-S", f"noise_level={level}")
-    dvc(done, "queue", "start", "-j", "2")
-    deadline = time.monotonic() + 600
-    while any(word in dvc(done, "queue", "status").stdout for word in ("Queued", "Running")):
-        assert time.monotonic() < deadline, "queued experiments still running after 10 minutes"
-        time.sleep(2)
+    try:
+        start_queue(done, 2, tmp_path / "queue.log")
+        deadline = time.monotonic() + 600
+        while any(word in dvc(done, "queue", "status").stdout for word in ("Queued", "Running")):
+            assert time.monotonic() < deadline, "queued experiments still running after 10 minutes"
+            time.sleep(2)
+    finally:
+        stop_queue_workers(done)
     status = dvc(done, "queue", "status").stdout
     assert status.count("Success") == len(levels), status
     names = [line.split()[1] for line in status.splitlines() if "Success" in line]  # Task, Name, Created, Status
