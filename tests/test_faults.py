@@ -106,11 +106,16 @@ def stop(process, signum):
         ("+models.deep.shift=5", "params.yaml: `models.deep.shift` = 5 is invalid: expected an integer <= 4"),
         ("train.weight_decay=-0.1", "params.yaml: `train.weight_decay` = -0.1 is invalid: expected a number >= 0"),
         ("+models.deep.batch_size=7", "params.yaml: `models.deep.batch_size` = 7 is invalid: expected a divisor of the 10000 training images"),
+        # Valid each on its own: a model's own shift, the stored noisy images.
+        (
+            "+models.shallow.shift=2 train.noise=stored",
+            "params.yaml: `models.shallow.shift` = 2 is invalid with `train.noise: stored`: the stored noisy images cannot be shifted",
+        ),
     ],
 )
 def test_exp_run_with_an_invalid_param_fails_before_training_naming_the_key(done, setting, message):
     began = time.monotonic()
-    failed = dvc(done, "exp", "run", "-S", setting, check=False)
+    failed = dvc(done, "exp", "run", *(arg for one in setting.split() for arg in ("-S", one)), check=False)
     output = failed.stdout + failed.stderr
     assert failed.returncode != 0 and message in output
     assert "Epoch: " not in output  # refused before any training

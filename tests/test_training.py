@@ -10,7 +10,6 @@ import pytest
 import tensorflow as tf
 
 from dae import noise
-from dae import params as p
 from dae.models import build_autoencoder, compile_autoencoder
 from dae.training import (
     BlockTraining, CostLog, batches_per_block, corrupt_with, learning_rate_schedule, resume_folder, shifted, train_autoencoder,
@@ -400,17 +399,3 @@ def test_resume_folder_is_named_by_settings_and_files_and_replaces_only_its_own_
     assert not first.exists() and neighbour.exists()  # deep's old state gone, deep-2's kept
     data.write_bytes(b"other images")
     assert resume_folder(root, "deep-2", {"epochs": 20}, [data]) != neighbour
-
-
-def test_the_train_stage_reads_a_models_shift_and_refuses_one_on_stored_noise(tmp_path, monkeypatch):
-    from stages import train as stage
-
-    monkeypatch.chdir(tmp_path)
-    params = (Path(__file__).parents[1] / "params.yaml").read_text()
-    (tmp_path / "params.yaml").write_text(params.replace("    encoder: [256]\n", "    encoder: [256]\n    shift: 2\n"))
-    assert stage.read_params("shallow")["shift"] == 2
-    assert stage.read_params("deep")["shift"] == 0  # train.shift, the reference's images as they are
-    assert stage.read_params("deep")["weight_decay"] == 0.0  # train.weight_decay, plain Adam
-    (tmp_path / "params.yaml").write_text((tmp_path / "params.yaml").read_text().replace("noise: fresh", "noise: stored"))
-    with pytest.raises(p.ParamError, match=r"`models.shallow.shift` = 2 is invalid with `train.noise: stored`"):
-        stage.read_params("shallow")
