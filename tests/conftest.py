@@ -9,12 +9,18 @@ from dae import mnist
 PROJECT = Path(__file__).resolve().parents[1]
 
 
-def default_logging(**changes):
-    """os.environ as a user's shell would have it for the stages' own logging: without DAE_VERBOSE
-    or TF_CPP_MIN_LOG_LEVEL, which a developer may have set; then `changes` (None removes a key)."""
-    env = {key: value for key, value in os.environ.items() if key not in ("DAE_VERBOSE", "TF_CPP_MIN_LOG_LEVEL")}
+def environment_without(names, **changes):
+    """os.environ without the variables `names`, which a developer may have set; then `changes`
+    (None removes a key)."""
+    env = {key: value for key, value in os.environ.items() if key not in names}
     env.update(changes)
     return {key: value for key, value in env.items() if value is not None}
+
+
+def default_logging(**changes):
+    """os.environ as a user's shell would have it for the stages' own logging: without DAE_VERBOSE
+    or TF_CPP_MIN_LOG_LEVEL; then `changes`."""
+    return environment_without(("DAE_VERBOSE", "TF_CPP_MIN_LOG_LEVEL"), **changes)
 
 
 def imported_modules(nodes, package=None):

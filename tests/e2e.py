@@ -28,8 +28,8 @@ def environment():
     return env
 
 
-def run(repo, *command, check=True, env=None):
-    result = subprocess.run(command, cwd=repo, env=env or environment(), capture_output=True, text=True)
+def run(repo, *command, check=True, env=None, timeout=None):
+    result = subprocess.run(command, cwd=repo, env=env or environment(), capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result

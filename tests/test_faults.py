@@ -272,10 +272,7 @@ def stop_queue_workers(repo):
     shutdown when the queue empties while it still runs a task (its log: "monitor: shutting
     down due to empty queue", then the task's success) and idle on for good."""
     try:
-        subprocess.run(
-            [sys.executable, "-m", "dvc", "queue", "stop"], cwd=repo, env=environment(), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60,
-        )
+        dvc(repo, "queue", "stop", check=False, timeout=60)
     except subprocess.TimeoutExpired:
         pass  # the kills below still end the workers
     for pid_file in (repo / QUEUE_WORKERS).glob("dvc-exp-worker-*.pid"):

@@ -13,7 +13,13 @@ from contextlib import contextmanager
 import pytest
 
 from dae.process import BLAS_CORE, BLAS_THREAD_VARIABLES, blas_core, cpu_flags, log_level
-from tests.conftest import PROJECT, default_logging, imported_modules
+from tests.conftest import PROJECT, default_logging, environment_without, imported_modules
+
+
+def python(script, *args, **kwargs):
+    """`script` run in a fresh Python from the project root, its output captured as text."""
+    return subprocess.run([sys.executable, "-c", script, *args], cwd=PROJECT, capture_output=True, text=True, timeout=60, **kwargs)
+
 
 FROZEN_IMPORTS = """
 import gc, weakref
@@ -51,7 +57,7 @@ print("ok")
 
 
 def test_frozen_imports_freezes_what_they_make_and_leaves_the_collector_as_it_was():
-    result = subprocess.run([sys.executable, "-c", FROZEN_IMPORTS], cwd=PROJECT, capture_output=True, text=True, timeout=60)
+    result = python(FROZEN_IMPORTS)
     assert result.returncode == 0 and result.stdout == "ok\n", result.stderr
 
 
@@ -102,10 +108,7 @@ SECOND = [
 
 
 def startup_notices(*args, **env):
-    result = subprocess.run(
-        [sys.executable, "-c", STARTUP_NOTICES, *args], cwd=PROJECT, capture_output=True, text=True, timeout=60,
-        env=default_logging(**env),
-    )
+    result = python(STARTUP_NOTICES, *args, env=default_logging(**env))
     return result.returncode, result.stderr.splitlines()
 
 
@@ -211,11 +214,7 @@ def test_a_signal_as_the_filter_starts_does_not_kill_it():
         "        time.sleep(0.05)\n"
         "        os.write(2, b'after\\n')\n"
     )
-    env = default_logging()
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=60,
-        start_new_session=True,  # the signal goes to this group only, not to the tests
-    )
+    result = python(script, env=default_logging(), start_new_session=True)  # the signal goes to this group only, not to the tests
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == ["signal", "after"] * 20
 
@@ -225,14 +224,13 @@ def test_without_python_to_run_the_filter_the_block_runs_unfiltered():
         "import os, sys\nfrom dae.process import startup_notices_hidden\nsys.executable = ''\n"
         "with startup_notices_hidden():\n    os.write(2, b'I0000 00:00:1796013353.8    2984 port.cc:153] a notice\\n')\n"
     )
-    env = default_logging()
-    result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=60)
+    result = python(script, env=default_logging())
     assert result.returncode == 0 and result.stderr == "I0000 00:00:1796013353.8    2984 port.cc:153] a notice\n"
 
 
 def test_without_stderr_the_block_runs_unfiltered():
     script = "import os\nfrom dae.process import startup_notices_hidden\nos.close(2)\nwith startup_notices_hidden():\n    print('ran')\n"
-    result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT, capture_output=True, text=True, timeout=60)
+    result = python(script)
     assert result.returncode == 0 and result.stdout == "ran\n"
 
 
@@ -306,10 +304,7 @@ BLAS_SETTINGS = ("OPENBLAS_CORETYPE", *BLAS_THREAD_VARIABLES)
 def openblas_setup(package, **env):
     """OpenBLAS's kernels ("Core: ...", as it says) and the BLAS settings in the environment of a
     fresh Python that imports `package` first, with only `env`'s own BLAS settings."""
-    result = subprocess.run(
-        [sys.executable, "-c", OPENBLAS_SETUP, package], cwd=PROJECT, capture_output=True, text=True, timeout=60,
-        env={**{key: value for key, value in os.environ.items() if key not in BLAS_SETTINGS}, **env},
-    )
+    result = python(OPENBLAS_SETUP, package, env=environment_without(BLAS_SETTINGS, **env))
     assert result.returncode == 0, result.stderr
     lines = (result.stdout + result.stderr).splitlines()
     return dict(line.split(": ", 1) for line in lines if line.startswith(("Core: ", "OPENBLAS_")))
