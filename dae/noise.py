@@ -36,7 +36,7 @@ def corrupt(clean, noise_type, noise_level, draws, clip=False):
     A pixel whose uniform draw is below the level is corrupted: masked to 0, or, for salt and
     pepper, set to 0 below half the level and to 1 above. Gaussian noise is clipped to [0, 1]
     only when asked (the reference left it unclipped); the other types stay in [0, 1].
-    (dae.training draws the training batches' noise the same way inside TensorFlow.)
+    (dae.training.stream draws the training batches' noise the same way inside TensorFlow.)
     """
     level = np.float32(noise_level)
     if noise_type == "gaussian":

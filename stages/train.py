@@ -19,7 +19,9 @@ with frozen_imports(), startup_notices_hidden():
     from dae import params as p
     from dae.files import IMAGES, LABELS, NOISY_IMAGES, DataError, atomic_path, load_arrays, same_count
     from dae.models import MAX_CONV_LAYERS, MODEL_TYPES, REFERENCE_INITIALIZER, is_activation, is_initializer, save_model
-    from dae.training import CostLog, move_history, resume_folder, train_autoencoder
+    from dae.training import train_autoencoder
+    from dae.training.history import CostLog, move_history
+    from dae.training.resume import resume_folder
 
 PREPARED = Path("data/prepared")
 NOISY = Path("data/noisy")
@@ -150,7 +152,7 @@ def main():
     # libraries, devices and the flags that change what XLA and oneDNN compile.
     machine = [device, platform.machine(), tf.__version__, keras.__version__]
     machine += [os.environ.get(flag) for flag in ("XLA_FLAGS", "TF_ENABLE_ONEDNN_OPTS", "ONEDNN_MAX_CPU_ISA")]
-    code = [training.__file__, models.__file__, noise.__file__, files.__file__, __file__]
+    code = [*sorted(Path(training.__file__).parent.glob("*.py")), models.__file__, noise.__file__, files.__file__, __file__]
     backup = resume_folder(RESUME, name, [params, machine], [*inputs, *code])
     print(
         f"train {name}: {config['type']} encoder {config['encoder']}, {len(images)} images with {config['noise_type']} noise "

@@ -8,15 +8,26 @@ import yaml
 from tests.conftest import PROJECT, imported_modules
 
 
+def module_files(name):
+    """The files Python runs to import module `name`: each package's `__init__.py` on the way
+    (`dae.training.stream` runs `dae/training/__init__.py` first), then the module's own file."""
+    parts = name.split(".")
+    for end in range(1, len(parts) + 1):
+        base = PROJECT.joinpath(*parts[:end])
+        yield from (path for path in (base / "__init__.py", base.with_suffix(".py")) if path.is_file())
+
+
 def imported_library_files(module_path, seen=None):
-    """The dae/*.py files a script imports, directly or through other dae modules."""
+    """The dae files a script imports, directly or through other dae modules and packages."""
     seen = set() if seen is None else seen
     for name in imported_modules(ast.walk(ast.parse(Path(module_path).read_text()))):
-        path = PROJECT / (name.replace(".", "/") + ".py")
-        relative = str(path.relative_to(PROJECT))
-        if name.split(".")[0] == "dae" and path.is_file() and relative != "dae/__init__.py" and relative not in seen:
-            seen.add(relative)
-            imported_library_files(path, seen)
+        if name.split(".")[0] != "dae":
+            continue
+        for path in module_files(name):
+            relative = str(path.relative_to(PROJECT))
+            if relative != "dae/__init__.py" and relative not in seen:
+                seen.add(relative)
+                imported_library_files(path, seen)
     return seen
 
 

@@ -126,7 +126,7 @@ def test_exp_run_with_an_invalid_param_fails_before_training_naming_the_key(done
 
 def test_a_non_finite_cost_stops_training_and_nothing_is_kept(done):
     """A fault injected into the repo's copy of the training code: every input of epoch 2 is NaN."""
-    training = done / "dae/training.py"
+    training = done / "dae/training/stream.py"
     code = training.read_text()
     line = "        return corrupt(targets, noise_type, noise_level, key, clip), targets\n"
     assert line in code

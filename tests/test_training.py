@@ -11,10 +11,11 @@ import tensorflow as tf
 
 from dae import noise
 from dae.models import build_autoencoder, compile_autoencoder
-from dae.training import (
-    BlockTraining, CostLog, batches_per_block, corrupt_with, learning_rate_schedule, resume_folder, shifted, train_autoencoder,
-    training_blocks,
-)
+from dae.training import learning_rate_schedule, train_autoencoder
+from dae.training.blocks import BlockTraining, batches_per_block
+from dae.training.history import CostLog
+from dae.training.resume import resume_folder
+from dae.training.stream import corrupt_with, shifted, training_blocks
 
 
 def digits(count, seed=0):
