@@ -97,7 +97,7 @@ def test_the_command_denoises_each_image_and_names_the_one_it_cannot_read(tmp_pa
     assert not (tmp_path / "out" / "notes.png.denoised.png").exists()
 
 
-@pytest.mark.parametrize("flag, value", [("--noise", "-1"), ("--noise", "nan"), ("--seed", "-1")])
+@pytest.mark.parametrize("flag, value", [("--noise", "-1"), ("--noise", "nan"), ("--seed", "-1"), ("--model", "shalow")])
 def test_the_command_refuses_a_bad_option_before_loading_anything(tmp_path, flag, value):
     result = subprocess.run(
         [sys.executable, "-m", "tools.denoise", flag, value, str(tmp_path / "x.png")],

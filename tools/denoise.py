@@ -23,11 +23,13 @@ from dae.images import ImageError, read_grey, to_mnist
 from dae.process import frozen_imports, startup_notices_hidden
 
 
-def model_path(choice, params):
-    """A model name of params.yaml `models` as its file in models/, or a path as it is."""
-    names = p.model_names(params)
+def model_path(choice, names):
+    """A model name of `names` (params.yaml `models`) as its file in models/, an existing file as
+    it is; None for anything else (a mistyped name, say)."""
     name = choice or names[0]
-    return Path("models") / f"{name}.keras" if name in names else Path(name)
+    if name in names:
+        return Path("models") / f"{name}.keras"
+    return Path(name) if Path(name).is_file() else None
 
 
 def main(argv=None):
@@ -43,9 +45,12 @@ def main(argv=None):
     try:
         params = p.load_params()
         noise_type, _, clip = p.noise(params)
-        path = model_path(args.model, params)
+        names = p.model_names(params)
     except p.ParamError as error:
         sys.exit(f"denoise: {error}")
+    path = model_path(args.model, names)
+    if path is None:
+        parser.error(f"--model {args.model} is invalid: expected a model of params.yaml `models` ({', '.join(names)}) or a .keras file")
     if args.noise is not None and not 0 <= args.noise <= p.max_noise_level(noise_type):
         parser.error(f"--noise {args.noise:g} is invalid: expected a level of {noise_type} noise from 0 to {p.max_noise_level(noise_type):g}")
 
