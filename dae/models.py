@@ -38,8 +38,6 @@ def is_initializer(name):
     return True
 
 
-# The model types of params.yaml `models.<name>.type`.
-MODEL_TYPES = ("dense", "conv")
 # Each conv encoder layer halves the image (28, 14, 7): a third would not mirror back to 28.
 MAX_CONV_LAYERS = 2
 
@@ -55,42 +53,50 @@ def is_activation(name):
     return True
 
 
-def build_autoencoder(encoder, initializer=REFERENCE_INITIALIZER, name="autoencoder", type="dense", activation="sigmoid"):
-    """An autoencoder from flat noisy images to flat images, its output layer sigmoid (pixels in [0, 1]).
+def dense_layers(inputs, encoder, layer):
+    """Dense layers of `encoder`'s units, e.g. [256, 128] gives 784-256-128-256-784."""
+    x = inputs
+    for units in [*encoder, *reversed(encoder[:-1])]:
+        x = layer(keras.layers.Dense, units)(x)
+    return layer(keras.layers.Dense, INPUT_SIZE, output=True)(x)
 
-    `dense`: `encoder` holds the units of the dense layers, e.g. [256, 128] gives 784-256-128-256-784.
-    `conv`: `encoder` holds the filters of 3x3 convolutions of stride 2, each halving the image; the
-    decoder mirrors them with transposed convolutions of stride 2, then one 3x3 convolution makes
-    the image, as in the keras.io example "Convolutional autoencoder for image denoising" but with
+
+def conv_layers(inputs, encoder, layer):
+    """3x3 convolutions of stride 2 with `encoder`'s filters, each halving the image; the decoder
+    mirrors them with transposed convolutions of stride 2, then one 3x3 convolution makes the
+    image, as in the keras.io example "Convolutional autoencoder for image denoising" but with
     strided convolutions in place of its max pooling (a quarter of the first layer's arithmetic;
-    and XLA, were a conv model compiled, has no deterministic max-pooling gradient).
-    `activation` is the hidden layers' (the reference's sigmoid, or any Keras name, e.g. `relu`).
-    """
+    and XLA, were a conv model compiled, has no deterministic max-pooling gradient)."""
+    if not 1 <= len(encoder) <= MAX_CONV_LAYERS:
+        raise ValueError(f"a conv encoder has 1 to {MAX_CONV_LAYERS} layers, got {encoder}")
+    x = keras.layers.Reshape((SIDE, SIDE, 1))(inputs)
+    for filters in encoder:
+        x = layer(keras.layers.Conv2D, filters, kernel_size=3, strides=2, padding="same")(x)
+    for filters in reversed(encoder):
+        x = layer(keras.layers.Conv2DTranspose, filters, kernel_size=3, strides=2, padding="same")(x)
+    x = layer(keras.layers.Conv2D, 1, output=True, kernel_size=3, padding="same")(x)
+    return keras.layers.Reshape((INPUT_SIZE,))(x)
+
+
+# The model types of params.yaml `models.<name>.type`, each the builder of its layers.
+BUILDERS = {"dense": dense_layers, "conv": conv_layers}
+MODEL_TYPES = tuple(BUILDERS)
+
+
+def build_autoencoder(encoder, initializer=REFERENCE_INITIALIZER, name="autoencoder", type="dense", activation="sigmoid"):
+    """An autoencoder of `type` (a key of BUILDERS) from flat noisy images to flat images, its
+    output layer sigmoid (pixels in [0, 1]), its hidden layers' activation `activation` (the
+    reference's sigmoid, or any Keras name, e.g. `relu`), its weights drawn by `initializer`."""
+    if type not in BUILDERS:
+        raise ValueError(f"unknown model type {type!r}: expected one of {', '.join(MODEL_TYPES)}")
+
     def layer(kind, size, output=False, **options):
         kernel_init, bias_init = _initializers(initializer)
         act = "sigmoid" if output else activation
         return kind(size, activation=act, kernel_initializer=kernel_init, bias_initializer=bias_init, **options)
 
     inputs = keras.Input(shape=(INPUT_SIZE,), name="noisy_image")
-    if type == "dense":
-        decoder = list(reversed(encoder[:-1]))
-        x = inputs
-        for units in [*encoder, *decoder]:
-            x = layer(keras.layers.Dense, units)(x)
-        outputs = layer(keras.layers.Dense, INPUT_SIZE, output=True)(x)
-    elif type == "conv":
-        if not 1 <= len(encoder) <= MAX_CONV_LAYERS:
-            raise ValueError(f"a conv encoder has 1 to {MAX_CONV_LAYERS} layers, got {encoder}")
-        x = keras.layers.Reshape((SIDE, SIDE, 1))(inputs)
-        for filters in encoder:
-            x = layer(keras.layers.Conv2D, filters, kernel_size=3, strides=2, padding="same")(x)
-        for filters in reversed(encoder):
-            x = layer(keras.layers.Conv2DTranspose, filters, kernel_size=3, strides=2, padding="same")(x)
-        x = layer(keras.layers.Conv2D, 1, output=True, kernel_size=3, padding="same")(x)
-        outputs = keras.layers.Reshape((INPUT_SIZE,))(x)
-    else:
-        raise ValueError(f"unknown model type {type!r}: expected one of {', '.join(MODEL_TYPES)}")
-    return keras.Model(inputs, outputs, name=name)
+    return keras.Model(inputs, BUILDERS[type](inputs, encoder, layer), name=name)
 
 
 def denoise(model, images, batch_size=1000):
