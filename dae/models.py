@@ -53,33 +53,35 @@ def is_activation(name):
     return True
 
 
-def dense_layers(inputs, encoder, layer):
-    """Dense layers of `encoder`'s units, e.g. [256, 128] gives 784-256-128-256-784."""
+def build_dense(inputs, encoder, make_layer):
+    """A dense autoencoder's layers from `inputs` to its output: `encoder` holds the units of the
+    dense layers, e.g. [256, 128] gives 784-256-128-256-784."""
     x = inputs
     for units in [*encoder, *reversed(encoder[:-1])]:
-        x = layer(keras.layers.Dense, units)(x)
-    return layer(keras.layers.Dense, INPUT_SIZE, output=True)(x)
+        x = make_layer(keras.layers.Dense, units)(x)
+    return make_layer(keras.layers.Dense, INPUT_SIZE, output=True)(x)
 
 
-def conv_layers(inputs, encoder, layer):
-    """3x3 convolutions of stride 2 with `encoder`'s filters, each halving the image; the decoder
-    mirrors them with transposed convolutions of stride 2, then one 3x3 convolution makes the
-    image, as in the keras.io example "Convolutional autoencoder for image denoising" but with
-    strided convolutions in place of its max pooling (a quarter of the first layer's arithmetic;
-    and XLA, were a conv model compiled, has no deterministic max-pooling gradient)."""
+def build_conv(inputs, encoder, make_layer):
+    """A convolutional autoencoder's layers from `inputs` to its output: `encoder` holds the
+    filters of 3x3 convolutions of stride 2, each halving the image; the decoder mirrors them with
+    transposed convolutions of stride 2, then one 3x3 convolution makes the image, as in the
+    keras.io example "Convolutional autoencoder for image denoising" but with strided
+    convolutions in place of its max pooling (a quarter of the first layer's arithmetic; and
+    XLA, were a conv model compiled, has no deterministic max-pooling gradient)."""
     if not 1 <= len(encoder) <= MAX_CONV_LAYERS:
         raise ValueError(f"a conv encoder has 1 to {MAX_CONV_LAYERS} layers, got {encoder}")
     x = keras.layers.Reshape((SIDE, SIDE, 1))(inputs)
     for filters in encoder:
-        x = layer(keras.layers.Conv2D, filters, kernel_size=3, strides=2, padding="same")(x)
+        x = make_layer(keras.layers.Conv2D, filters, kernel_size=3, strides=2, padding="same")(x)
     for filters in reversed(encoder):
-        x = layer(keras.layers.Conv2DTranspose, filters, kernel_size=3, strides=2, padding="same")(x)
-    x = layer(keras.layers.Conv2D, 1, output=True, kernel_size=3, padding="same")(x)
+        x = make_layer(keras.layers.Conv2DTranspose, filters, kernel_size=3, strides=2, padding="same")(x)
+    x = make_layer(keras.layers.Conv2D, 1, output=True, kernel_size=3, padding="same")(x)
     return keras.layers.Reshape((INPUT_SIZE,))(x)
 
 
-# The model types of params.yaml `models.<name>.type`, each the builder of its layers.
-BUILDERS = {"dense": dense_layers, "conv": conv_layers}
+# The model types of params.yaml `models.<name>.type`, each with the builder of its layers.
+BUILDERS = {"dense": build_dense, "conv": build_conv}
 MODEL_TYPES = tuple(BUILDERS)
 
 
@@ -90,13 +92,13 @@ def build_autoencoder(encoder, initializer=REFERENCE_INITIALIZER, name="autoenco
     if type not in BUILDERS:
         raise ValueError(f"unknown model type {type!r}: expected one of {', '.join(MODEL_TYPES)}")
 
-    def layer(kind, size, output=False, **options):
+    def make_layer(kind, size, output=False, **options):
         kernel_init, bias_init = _initializers(initializer)
         act = "sigmoid" if output else activation
         return kind(size, activation=act, kernel_initializer=kernel_init, bias_initializer=bias_init, **options)
 
     inputs = keras.Input(shape=(INPUT_SIZE,), name="noisy_image")
-    return keras.Model(inputs, BUILDERS[type](inputs, encoder, layer), name=name)
+    return keras.Model(inputs, BUILDERS[type](inputs, encoder, make_layer), name=name)
 
 
 def denoise(model, images, batch_size=1000):

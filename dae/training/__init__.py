@@ -46,7 +46,7 @@ def train_autoencoder(
     The model is `build_autoencoder(encoder, initializer, type=type, activation=activation)`, its
     inputs noisy with `noise_type` at `noise_level` (see `training_blocks`), its learning rate
     changing by `schedule` (see `learning_rate_schedule`), its training images moved by up to
-    `shift` pixels (see `shifted`), its kernels decayed by `weight_decay` (see
+    `shift` pixels (see `stream.shifted`), its kernels decayed by `weight_decay` (see
     `compile_autoencoder`). Returns the model and
     its history. With `backup`, a folder kept for these very arguments,
     training resumes after the last epoch saved there and gives the same weights as a run that
