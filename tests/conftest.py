@@ -25,12 +25,14 @@ def default_logging(**changes):
 
 def imported_modules(nodes, package=None):
     """The dotted names that the import statements among AST `nodes` name: `import a.b` as `a.b`,
-    `from a import b` as `a` and `a.b`; a relative import is resolved against `package`."""
+    `from a import b` as `a` and `a.b`; a relative import is resolved against `package` (the
+    importing module's: `from ..models import x` in package `dae.training` names `dae.models`)."""
     for node in nodes:
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            module = ".".join(filter(None, [package if node.level else None, node.module]))
+            parts = package.split(".") if node.level and package else []
+            module = ".".join([*parts[: len(parts) + 1 - node.level], *filter(None, [node.module])])
             if module:
                 yield module
                 yield from (f"{module}.{alias.name}" for alias in node.names)

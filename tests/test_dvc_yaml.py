@@ -20,7 +20,8 @@ def module_files(name):
 def imported_library_files(module_path, seen=None):
     """The dae files a script imports, directly or through other dae modules and packages."""
     seen = set() if seen is None else seen
-    for name in imported_modules(ast.walk(ast.parse(Path(module_path).read_text()))):
+    package = ".".join(Path(module_path).relative_to(PROJECT).parts[:-1])  # for relative imports
+    for name in imported_modules(ast.walk(ast.parse(Path(module_path).read_text())), package):
         if name.split(".")[0] != "dae":
             continue
         for path in module_files(name):
@@ -80,3 +81,9 @@ def test_no_tool_benchmark_or_test_imports_the_stages():
     for script in scripts:
         imported = imported_modules(ast.walk(ast.parse(script.read_text())))
         assert not [name for name in imported if name.split(".")[0] == "stages"], script.relative_to(PROJECT)
+
+
+def test_relative_imports_count_as_the_modules_they_name():
+    """`from .stream import ...` in dae/training/ runs dae/training/stream.py as surely as the absolute form."""
+    nodes = ast.walk(ast.parse("from .stream import training_blocks\nfrom ..models import SIDE\nfrom . import resume"))
+    assert {"dae.training.stream", "dae.models", "dae.training.resume"} <= set(imported_modules(nodes, package="dae.training"))

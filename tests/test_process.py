@@ -243,7 +243,10 @@ def module_name(path):
 def tensorflow_importers():
     """tensorflow, keras, and every `dae` module that imports either at its top, itself or through another."""
     heavy = {"tensorflow", "keras"}
-    modules = {module_name(path): set(imported_modules(ast.parse(path.read_text()).body)) for path in (PROJECT / "dae").rglob("*.py")}
+    modules = {
+        module_name(path): set(imported_modules(ast.parse(path.read_text()).body, package=".".join(path.relative_to(PROJECT).parts[:-1])))
+        for path in (PROJECT / "dae").rglob("*.py")
+    }
     while new := {name for name, imports in modules.items() if loads_any(imports, heavy)} - heavy:
         heavy |= new
     return heavy
