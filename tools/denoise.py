@@ -50,7 +50,7 @@ def main(argv=None):
         sys.exit(f"denoise: {error}")
     path = model_path(args.model, names)
     if path is None:
-        parser.error(f"--model {args.model} is invalid: expected a model of params.yaml `models` ({', '.join(names)}) or a .keras file")
+        parser.error(f"--model {args.model} is invalid: expected a model of params.yaml `models` ({', '.join(names)}) or an existing .keras file")
     if args.noise is not None and not 0 <= args.noise <= p.max_noise_level(noise_type):
         parser.error(f"--noise {args.noise:g} is invalid: expected a level of {noise_type} noise from 0 to {p.max_noise_level(noise_type):g}")
 
