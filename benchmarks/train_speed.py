@@ -135,17 +135,17 @@ def main():
         parser.error("--epochs must be at least 2: the first epoch is left out")
     try:
         params = p.load_params()
+        types = {name: p.get(params, f"models.{name}").get("type", "dense") for name in p.model_names(params)}
         # The reference's loop trains dense layers: a conv model has no counterpart to time against.
-        dense = {
-            name: p.layer_sizes(params, f"models.{name}.encoder")
-            for name in p.model_names(params)
-            if p.get(params, f"models.{name}").get("type", "dense") == "dense"
-        }
+        dense = {name: p.layer_sizes(params, f"models.{name}.encoder") for name, kind in types.items() if kind == "dense"}
     except p.ParamError as error:
         sys.exit(f"benchmark: {error}")
     unknown = [name for name in args.models or [] if name not in dense]
     if unknown:
         parser.error(f"--models {', '.join(unknown)}: not a dense model of params.yaml `models` (its dense models: {', '.join(dense)})")
+    left_out = [f"{name} (type {kind})" for name, kind in types.items() if kind != "dense"]
+    if left_out and not args.models:
+        print(f"benchmark: leaving out {', '.join(left_out)}: the reference's loop trains dense layers only")
     names = args.models or list(dense)
     if not TRAIN.exists():
         sys.exit(f"benchmark: {TRAIN} is missing: run `dvc repro prepare` first")
