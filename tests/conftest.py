@@ -23,6 +23,12 @@ def default_logging(**changes):
     return environment_without(("DAE_VERBOSE", "TF_CPP_MIN_LOG_LEVEL"), **changes)
 
 
+def package_of(path):
+    """The dotted package of a module's file under the project (`dae/training/stream.py`: `dae.training`),
+    against which its relative imports resolve."""
+    return ".".join(Path(path).relative_to(PROJECT).parts[:-1])
+
+
 def imported_modules(nodes, package=None):
     """The dotted names that the import statements among AST `nodes` name: `import a.b` as `a.b`,
     `from a import b` as `a` and `a.b`; a relative import is resolved against `package` (the

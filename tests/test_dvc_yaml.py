@@ -5,7 +5,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import PROJECT, imported_modules
+from tests.conftest import PROJECT, imported_modules, package_of
 
 
 def module_files(name):
@@ -20,8 +20,7 @@ def module_files(name):
 def imported_library_files(module_path, seen=None):
     """The dae files a script imports, directly or through other dae modules and packages."""
     seen = set() if seen is None else seen
-    package = ".".join(Path(module_path).relative_to(PROJECT).parts[:-1])  # for relative imports
-    for name in imported_modules(ast.walk(ast.parse(Path(module_path).read_text())), package):
+    for name in imported_modules(ast.walk(ast.parse(Path(module_path).read_text())), package_of(module_path)):
         if name.split(".")[0] != "dae":
             continue
         for path in module_files(name):

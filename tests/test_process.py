@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 
 from dae.process import BLAS_CORE, BLAS_THREAD_VARIABLES, blas_core, cpu_flags, log_level
-from tests.conftest import PROJECT, default_logging, environment_without, imported_modules
+from tests.conftest import PROJECT, default_logging, environment_without, imported_modules, package_of
 
 
 def python(script, *args, **kwargs):
@@ -244,7 +244,7 @@ def tensorflow_importers():
     """tensorflow, keras, and every `dae` module that imports either at its top, itself or through another."""
     heavy = {"tensorflow", "keras"}
     modules = {
-        module_name(path): set(imported_modules(ast.parse(path.read_text()).body, package=".".join(path.relative_to(PROJECT).parts[:-1])))
+        module_name(path): set(imported_modules(ast.parse(path.read_text()).body, package_of(path)))
         for path in (PROJECT / "dae").rglob("*.py")
     }
     while new := {name for name, imports in modules.items() if loads_any(imports, heavy)} - heavy:
