@@ -44,10 +44,18 @@ def main():
         sys.exit(f"evaluate: no trained model at {', '.join(missing)}: run `dvc repro` to train it")
     # This stage depends on the whole models/ and dvclive/ folders (dvc.yaml cannot list one file per
     # model), so anything else in them, e.g. a removed model's files, would count as its input.
-    expected = {MODELS / ".gitignore", *paths, *(HISTORIES / name for name in model_names)}
-    expected |= {HISTORIES / name / entry for name in model_names for entry in (".gitignore", "metrics.json", "plots")}
-    folders = [MODELS, HISTORIES, *(HISTORIES / name for name in model_names)]
-    stray = sorted(str(path) for folder in folders if folder.is_dir() for path in folder.iterdir() if path not in expected)
+    # Not DVC's own .gitignore files, which DVC does not hash (.dvcignore): a removed model's folder
+    # holding only its .gitignore, as `dvc checkout` leaves it, is no stray.
+    expected = {*paths, *(HISTORIES / name / entry for name in model_names for entry in ("metrics.json", "plots"))}
+    folders = {MODELS, HISTORIES, *(HISTORIES / name for name in model_names)}
+
+    def holder(path):  # what in models/, dvclive/ or dvclive/<model>/ holds a stray file
+        while path.parent not in folders:
+            path = path.parent
+        return str(path)
+
+    inputs = [path for folder in (MODELS, HISTORIES) for path in folder.rglob("*") if path.is_file() and path.name != ".gitignore"]
+    stray = sorted({holder(path) for path in inputs if not expected.intersection([path, *path.parents])})
     if stray:
         sys.exit(
             f"evaluate: {', '.join(stray)} belong to no model of params.yaml `models`, yet would count as inputs "

@@ -197,6 +197,11 @@ def test_a_model_added_with_its_own_settings_is_trained_and_shown_everywhere(rep
         layers = [layer["class_name"] for layer in json.loads(archive.read("config.json"))["config"]["layers"]]
     assert layers.count("Conv2D") == 3 and layers.count("Conv2DTranspose") == 2
     restore(repo)
+    # Back on the commit, `dvc checkout` leaves the model's dvclive/ folder holding DVC's .gitignore:
+    # no input of evaluate (.dvcignore), so nothing is out of date and nothing reruns.
+    assert [path.name for path in (repo / "dvclive/tiny_conv").iterdir()] == [".gitignore"]
+    assert "Data and pipelines are up to date." in dvc(repo, "status").stdout
+    assert ran(dvc(repo, "repro").stdout) == set()
 
 
 def test_push_then_pull_in_a_second_clone_retrains_nothing(repo, tmp_path):
