@@ -23,16 +23,18 @@ def _initializers(name):
     return keras.initializers.get(name), keras.initializers.Zeros()
 
 
-def is_initializer(name):
-    """True for REFERENCE_INITIALIZER and for the name of a Keras initializer."""
+def is_initializer(name, type="dense"):
+    """True for REFERENCE_INITIALIZER and for the name of a Keras initializer that can draw the
+    kernels of a model of `type` (a key of BUILDERS)."""
     if name == REFERENCE_INITIALIZER:
         return True
     if not isinstance(name, str):  # keras.initializers.get(None) returns None, not an error
         return False
     try:
-        # Drawn once for a small dense kernel: some registered names (`stft`, the base class
-        # `Initializer`) only fail when called, which would otherwise happen mid-stage.
-        keras.initializers.get(name)((4, 3))
+        # Drawn once for a small kernel of the type's shape: some registered names (`stft`, the base
+        # class `Initializer`) only fail when called, and some only for some shapes (`identity`
+        # draws 2-D kernels only), which would otherwise happen mid-stage.
+        keras.initializers.get(name)(KERNEL_SHAPES[type])
     except Exception:
         return False
     return True
@@ -80,8 +82,10 @@ def build_conv(inputs, encoder, make_layer):
     return keras.layers.Reshape((INPUT_SIZE,))(x)
 
 
-# The model types of params.yaml `models.<name>.type`, each with the builder of its layers.
+# The model types of params.yaml `models.<name>.type`, each with the builder of its layers, and a
+# small kernel of the shape its layers' kernels have (for `is_initializer`).
 BUILDERS = {"dense": build_dense, "conv": build_conv}
+KERNEL_SHAPES = {"dense": (4, 3), "conv": (3, 3, 2, 4)}
 MODEL_TYPES = tuple(BUILDERS)
 
 
@@ -105,6 +109,14 @@ def denoise(model, images, batch_size=1000):
     """`model`'s outputs for `images`, a thousand at a time: a conv model's activations for the
     whole test set at once would take gigabytes. (Without `predict`, which traces a function first.)"""
     return np.concatenate([model(images[i : i + batch_size], training=False).numpy() for i in range(0, len(images), batch_size)])
+
+
+def gives_one_output(model, images, tolerance=0.01):
+    """True if `model`'s output hardly depends on its input: the standard deviation of its pixels
+    over `images`, averaged over the pixels, is below `tolerance` (0.19 for clean MNIST digits,
+    0.17 for a conv model after one epoch). A model whose units died (ReLUs stuck at 0) gives
+    about one fixed image whatever it is shown (3e-5, measured), at about an all-black image's cost."""
+    return bool(denoise(model, images).std(axis=0).mean() < tolerance)
 
 
 def compile_autoencoder(model, learning_rate, weight_decay=0.0):

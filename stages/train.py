@@ -56,22 +56,22 @@ def read_params(name):
     def key(setting):
         return f"models.{name}.{setting}" if setting in model else f"train.{setting}"
 
-    initializer, activation = p.get(params, key("initializer")), p.get(params, key("activation"))
-    if not is_initializer(initializer):
-        raise p.ParamError(
-            f"params.yaml: `{key('initializer')}` = {initializer!r} is invalid: expected "
-            f"{REFERENCE_INITIALIZER!r} or the name of a Keras initializer, e.g. 'glorot_uniform'"
-        )
-    if not is_activation(activation):
-        raise p.ParamError(
-            f"params.yaml: `{key('activation')}` = {activation!r} is invalid: expected the name of a Keras activation, e.g. 'relu'"
-        )
     model_type = p.choice(params, f"models.{name}.type", MODEL_TYPES) if "type" in model else "dense"
     encoder = p.layer_sizes(params, f"models.{name}.encoder")
     if model_type == "conv" and (len(encoder) > MAX_CONV_LAYERS or max(encoder) > MAX_FILTERS):
         raise p.ParamError(
             f"params.yaml: `models.{name}.encoder` = {encoder!r} is invalid: expected 1 to {MAX_CONV_LAYERS} "
             f"layers of 1 to {MAX_FILTERS} filters for a conv model, each layer halving the 28x28 image"
+        )
+    initializer, activation = p.get(params, key("initializer")), p.get(params, key("activation"))
+    if not is_initializer(initializer, model_type):
+        raise p.ParamError(
+            f"params.yaml: `{key('initializer')}` = {initializer!r} is invalid: expected {REFERENCE_INITIALIZER!r} "
+            f"or the name of a Keras initializer that draws a {model_type} model's kernels, e.g. 'glorot_uniform'"
+        )
+    if not is_activation(activation):
+        raise p.ParamError(
+            f"params.yaml: `{key('activation')}` = {activation!r} is invalid: expected the name of a Keras activation, e.g. 'relu'"
         )
     noise_type, noise_level, clip = p.noise(params)
     shift = p.integer(params, key("shift"), low=0, high=MAX_SHIFT)
@@ -175,6 +175,13 @@ def main():
         sys.exit(f"train {name}: the cost became non-finite in epoch {finite.index(False) + 1}; no model saved")
     if len(finite) < config["epochs"]:
         sys.exit(f"train {name}: training stopped after epoch {len(finite)} of {config['epochs']}; no model saved")
+    if models.gives_one_output(model, validation[0][:1000]):
+        # A result all the same, saved as any other; but one the cost alone would not explain.
+        print(
+            f"train {name}: warning: the model gives the same output whatever its input (its units died): "
+            "try another seed, learning rate, activation or initializer",
+            file=sys.stderr,
+        )
     with atomic_path(f"models/{name}.keras") as tmp:
         save_model(model, tmp)
     live.end()

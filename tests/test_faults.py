@@ -104,6 +104,11 @@ def stop(process, signum):
         ("+models.deep.dropout=0.5", "params.yaml: `models.deep` has unknown settings 'dropout': expected `encoder`"),
         ("+models.deep.activation=relux", "params.yaml: `models.deep.activation` = 'relux' is invalid: expected the name of a Keras activation"),
         ("+models.deep.shift=5", "params.yaml: `models.deep.shift` = 5 is invalid: expected an integer <= 4"),
+        (
+            "+models.deep.type=conv +models.deep.initializer=identity",
+            "params.yaml: `models.deep.initializer` = 'identity' is invalid: expected 'reference_uniform' or the name of a "
+            "Keras initializer that draws a conv model's kernels",
+        ),
         ("train.weight_decay=-0.1", "params.yaml: `train.weight_decay` = -0.1 is invalid: expected a number >= 0"),
         ("+models.deep.batch_size=7", "params.yaml: `models.deep.batch_size` = 7 is invalid: expected a divisor of the 10000 training images"),
         # Valid each on its own: a model's own shift, the stored noisy images.

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from dae.files import DataError
-from dae.models import REFERENCE_INITIALIZER, build_autoencoder, compile_autoencoder, denoise, is_activation, is_initializer, load_model, save_model
+from dae.models import BUILDERS, KERNEL_SHAPES, REFERENCE_INITIALIZER, build_autoencoder, compile_autoencoder, denoise, gives_one_output, is_activation, is_initializer, load_model, save_model
 from tests.conftest import PROJECT
 
 
@@ -118,6 +118,13 @@ def test_a_model_of_the_wrong_shape_is_refused(tmp_path):
 )
 def test_is_initializer(name, valid):
     assert is_initializer(name) is valid
+    assert is_initializer(name, "conv") is valid
+
+
+def test_an_initializer_for_2d_kernels_only_is_refused_for_a_conv_model():
+    assert is_initializer("identity", "dense") and not is_initializer("identity", "conv")
+    # Each model type has a kernel to try an initializer on.
+    assert set(KERNEL_SHAPES) == set(BUILDERS)
 
 
 @pytest.mark.parametrize("name, valid", [("relu", True), ("sigmoid", True), ("gelu", True), ("relux", False), (None, False), (3, False)])
@@ -137,6 +144,19 @@ def test_denoise_runs_the_model_a_thousand_images_at_a_time():
     out = denoise(counting, images)
     assert seen == [1000, 1000, 500] and out.shape == (2500, 784)
     np.testing.assert_allclose(out, model(images).numpy(), atol=1e-6)
+
+
+def test_a_model_whose_units_died_is_told_from_one_that_denoises():
+    images = np.random.default_rng(0).random((300, 784), dtype=np.float32)
+    keras.utils.set_random_seed(0)
+    # Untrained, with the reference's U[-1, 1] weights: its outputs vary by about 0.23 a pixel here.
+    live = build_autoencoder([16], activation="relu")
+    dead = build_autoencoder([16], activation="relu")
+    # Every hidden ReLU below 0 for every image in [0, 1]: the output is sigmoid of the last biases.
+    kernel, bias = dead.layers[1].get_weights()
+    dead.layers[1].set_weights([-np.abs(kernel), np.full_like(bias, -1.0)])
+    assert not gives_one_output(live, images)
+    assert gives_one_output(dead, images)
 
 
 def test_weight_decay_shrinks_the_kernels_of_one_step_and_leaves_the_biases():
