@@ -13,6 +13,7 @@ per second, the ratio of the two, the achieved GFLOP/s and the peak resident mem
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -133,6 +134,8 @@ def main():
     args = parser.parse_args()
     if args.epochs < 2:
         parser.error("--epochs must be at least 2: the first epoch is left out")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     try:
         params = p.load_params()
         types = {name: p.get(params, f"models.{name}").get("type", "dense") for name in p.model_names(params)}
@@ -171,7 +174,7 @@ def main():
         row["median_speedup"] = row["reference"]["median_epoch_s"] / row["ours"]["median_epoch_s"]
         rows.append(row)
 
-    print(f"CPU: {cpu_name()}, {len(__import__('os').sched_getaffinity(0))} cores; "
+    print(f"CPU: {cpu_name()}, {len(os.sched_getaffinity(0))} cores; "
           f"{args.rounds} runs each of {args.epochs - 1} timed epochs, alternating")
     print("| model | loop | s / epoch (best) | s / epoch (median) | images / s | GFLOP/s | peak memory |")
     print("| --- | --- | --- | --- | --- | --- | --- |")

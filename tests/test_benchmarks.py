@@ -27,6 +27,12 @@ def test_train_speed_refuses_a_model_it_cannot_time_before_anything_else(tmp_pat
     assert f"--models {models}: not a dense model of params.yaml `models` (its dense models: small)" in result.stderr
 
 
+def test_train_speed_refuses_no_rounds(tmp_path):
+    (tmp_path / "params.yaml").write_text(PARAMS)
+    result = train_speed(tmp_path, "--rounds", "0")
+    assert result.returncode == 2 and "--rounds must be at least 1" in result.stderr
+
+
 def test_train_speed_says_which_models_it_leaves_out(tmp_path):
     (tmp_path / "params.yaml").write_text(PARAMS)
     result = train_speed(tmp_path)  # stops at the missing training data, after choosing the models

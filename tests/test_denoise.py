@@ -105,3 +105,27 @@ def test_the_command_refuses_a_bad_option_before_loading_anything(tmp_path, flag
     )
     assert result.returncode == 2 and f"{flag} {value} is invalid" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_command_refuses_an_output_folder_it_cannot_make_before_loading_the_model(tmp_path):
+    keras.utils.set_random_seed(0)
+    save_model(build_autoencoder([4]), tmp_path / "tiny.keras")
+    (tmp_path / "taken").write_text("a file where the folder would go")
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.denoise", "--model", str(tmp_path / "tiny.keras"), "--out", str(tmp_path / "taken"), "x.png"],
+        cwd=PROJECT, capture_output=True, text=True,
+    )
+    assert result.returncode == 2 and f"--out {tmp_path / 'taken'} is invalid: expected a folder for the figures" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_model_not_trained_yet_is_named_with_what_to_run(tmp_path):
+    (tmp_path / "params.yaml").write_text((PROJECT / "params.yaml").read_text())
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.denoise", "x.png"],
+        cwd=tmp_path, capture_output=True, text=True, env=default_logging(PYTHONPATH=str(PROJECT)),
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "denoise: no trained model at models/shallow.keras: run `dvc repro` to train it, or `dvc pull` to fetch it from a DVC remote"
+    )

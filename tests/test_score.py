@@ -41,5 +41,11 @@ def test_scores_each_model_on_noise_of_another_seed(tmp_path):
     assert lines[2:] == [f"score deep: cost {cost(deep(noisy).numpy(), clean):.6f}"]
     # By default, the params' seed plus one: never the test noise that evaluate scored.
     assert "drawn with seed 1" in score(tmp_path).stdout.splitlines()[0]
+    shutil.rmtree(tmp_path / "models")
+    untrained = score(tmp_path)
+    assert untrained.returncode == 1 and untrained.stderr.strip() == (
+        "score: no trained model at models/shallow.keras, models/deep.keras: run `dvc repro` to train it, "
+        "or `dvc pull` to fetch it from a DVC remote"
+    )
     refused = score(tmp_path, "--model", "wide")
     assert refused.returncode == 2 and "--model wide: not in params.yaml `models` (found: shallow, deep)" in refused.stderr

@@ -85,3 +85,13 @@ def test_command_prints_a_table_and_json(tmp_path):
     report = json.loads(subprocess.run(command + ["--json"], cwd=PROJECT, capture_output=True, text=True, check=True).stdout)
     assert report[0]["settings"] == {"noise_level": 0.6} and report[0]["seeds"] == [0, 1, 2, 5]
     assert report[0]["metrics"]["shallow.cost"]["sd"] == pytest.approx((0.00002 / 3) ** 0.5)
+
+
+@pytest.mark.parametrize("content", [None, "# a README, not JSON\n"], ids=["missing", "not-json"])
+def test_command_names_a_saved_file_it_cannot_read(tmp_path, content):
+    saved = tmp_path / "exp_show.json"
+    if content is not None:
+        saved.write_text(content)
+    result = subprocess.run([sys.executable, "-m", "tools.spread", "--from", str(saved)], cwd=PROJECT, capture_output=True, text=True)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"spread: --from {saved}: cannot read it as the JSON of `dvc exp show --json`: ")

@@ -53,6 +53,12 @@ def main(argv=None):
         parser.error(f"--model {args.model} is invalid: expected a model of params.yaml `models` ({', '.join(names)}) or an existing .keras file")
     if args.noise is not None and not 0 <= args.noise <= p.max_noise_level(noise_type):
         parser.error(f"--noise {args.noise:g} is invalid: expected a level of {noise_type} noise from 0 to {p.max_noise_level(noise_type):g}")
+    if not path.exists():
+        sys.exit(f"denoise: no trained model at {path}: run `dvc repro` to train it, or `dvc pull` to fetch it from a DVC remote")
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        parser.error(f"--out {args.out} is invalid: expected a folder for the figures ({error.strerror})")
 
     with frozen_imports(), startup_notices_hidden():  # TensorFlow's import takes seconds: only once the arguments are good
         from dae.models import load_model

@@ -43,12 +43,17 @@ def main(argv=None):
     if unknown:
         parser.error(f"--model {', '.join(unknown)}: not in params.yaml `models` (found: {', '.join(names)})")
 
+    paths = {name: Path("models") / f"{name}.keras" for name in args.model or names}
+    missing = [str(path) for path in paths.values() if not path.exists()]
+    if missing:
+        sys.exit(f"score: no trained model at {', '.join(missing)}: run `dvc repro` to train it, or `dvc pull` to fetch it from a DVC remote")
+
     with frozen_imports(), startup_notices_hidden():  # TensorFlow's import takes seconds: only once the arguments are good
         from dae.models import denoise, load_model
 
     try:
         clean = noise.to_unit(load_arrays(TEST, images=IMAGES, labels=LABELS)["images"])
-        models = {name: load_model(Path("models") / f"{name}.keras") for name in args.model or names}
+        models = {name: load_model(path) for name, path in paths.items()}
     except (DataError, OSError) as error:
         sys.exit(f"score: {error}")
     # The "test" stream of another seed: the same kind of draw as evaluate's, not the same numbers.

@@ -20,8 +20,11 @@ from dae.spread import group_by_settings, runs_from_exp_show, summarise, varying
 
 def read_experiments(path=None):
     if path:
-        with open(path) as f:
-            return json.load(f)
+        try:
+            with open(path) as f:
+                return json.load(f)
+        except (OSError, ValueError) as error:  # json's decode error is a ValueError
+            sys.exit(f"spread: --from {path}: cannot read it as the JSON of `dvc exp show --json`: {error}")
     result = subprocess.run([sys.executable, "-m", "dvc", "exp", "show", "--json"], capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit(f"spread: `dvc exp show --json` failed:\n{result.stderr}")
