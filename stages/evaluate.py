@@ -44,8 +44,8 @@ def main():
         sys.exit(f"evaluate: no trained model at {', '.join(missing)}: run `dvc repro` to train it")
     # This stage depends on the whole models/ and dvclive/ folders (dvc.yaml cannot list one file per
     # model), so anything else in them, e.g. a removed model's files, would count as its input.
-    # Not DVC's own .gitignore files, which DVC does not hash (.dvcignore): a removed model's folder
-    # holding only its .gitignore, as `dvc checkout` leaves it, is no stray.
+    # Not DVC's own .gitignore files, which DVC does not hash (the patterns of .dvcignore): a removed
+    # model's folder holding only its .gitignore, as `dvc checkout` leaves it, is no stray.
     expected = {*paths, *(HISTORIES / name / entry for name in model_names for entry in ("metrics.json", "plots"))}
     folders = {MODELS, HISTORIES, *(HISTORIES / name for name in model_names)}
 
@@ -54,7 +54,8 @@ def main():
             path = path.parent
         return str(path)
 
-    inputs = [path for folder in (MODELS, HISTORIES) for path in folder.rglob("*") if path.is_file() and path.name != ".gitignore"]
+    hidden = {MODELS / ".gitignore", *HISTORIES.glob("*/.gitignore")}
+    inputs = [path for folder in (MODELS, HISTORIES) for path in folder.rglob("*") if not path.is_dir() and path not in hidden]
     stray = sorted({holder(path) for path in inputs if not expected.intersection([path, *path.parents])})
     if stray:
         sys.exit(

@@ -321,9 +321,14 @@ def test_a_removed_models_files_are_named_before_they_count_as_evaluate_inputs(d
     params = yaml.safe_load((done / "params.yaml").read_text())
     del params["models"][removed]
     (done / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    (done / "dvclive/.gitignore").write_text("*.tmp\n")  # no .gitignore that DVC writes: DVC hashes it (.dvcignore)
     failed = dvc(done, "repro", check=False)
     assert failed.returncode != 0
-    assert f"evaluate: dvclive/{removed}, models/{removed}.keras belong to no model of params.yaml `models`" in failed.stderr
+    assert (
+        f"evaluate: dvclive/.gitignore, dvclive/{removed}, models/{removed}.keras belong to no model of params.yaml `models`"
+        in failed.stderr
+    )
+    (done / "dvclive/.gitignore").unlink()
     (done / f"models/{removed}.keras").unlink()
     shutil.rmtree(done / f"dvclive/{removed}")
     dvc(done, "repro")

@@ -202,6 +202,8 @@ def test_a_model_added_with_its_own_settings_is_trained_and_shown_everywhere(rep
     assert [path.name for path in (repo / "dvclive/tiny_conv").iterdir()] == [".gitignore"]
     assert "Data and pipelines are up to date." in dvc(repo, "status").stdout
     assert ran(dvc(repo, "repro").stdout) == set()
+    # Nor does evaluate's own check of stray files count it.
+    assert ran(dvc(repo, "repro", "--force", "--single-item", "evaluate").stdout) == {"evaluate"}
 
 
 def test_push_then_pull_in_a_second_clone_retrains_nothing(repo, tmp_path):
