@@ -30,11 +30,12 @@ def is_initializer(name, type="dense"):
         return True
     if not isinstance(name, str):  # keras.initializers.get(None) returns None, not an error
         return False
+    shape = KERNEL_SHAPES[type]
     try:
         # Drawn once for a small kernel of the type's shape: some registered names (`stft`, the base
         # class `Initializer`) only fail when called, and some only for some shapes (`identity`
         # draws 2-D kernels only), which would otherwise happen mid-stage.
-        keras.initializers.get(name)(KERNEL_SHAPES[type])
+        keras.initializers.get(name)(shape)
     except Exception:
         return False
     return True
@@ -111,12 +112,12 @@ def denoise(model, images, batch_size=1000):
     return np.concatenate([model(images[i : i + batch_size], training=False).numpy() for i in range(0, len(images), batch_size)])
 
 
-def gives_one_output(model, images, tolerance=0.01):
-    """True if `model`'s output hardly depends on its input: the standard deviation of its pixels
-    over `images`, averaged over the pixels, is below `tolerance` (0.19 for clean MNIST digits,
-    0.17 for a conv model after one epoch). A model whose units died (ReLUs stuck at 0) gives
-    about one fixed image whatever it is shown (3e-5, measured), at about an all-black image's cost."""
-    return bool(denoise(model, images).std(axis=0).mean() < tolerance)
+def output_spread(model, images):
+    """How much `model`'s output depends on its input: the standard deviation of each output pixel
+    over `images`, averaged over the pixels (about 0.19 for the clean MNIST digits themselves). A
+    model whose hidden units all died (ReLUs stuck at 0) gives one fixed image whatever it is
+    shown: its spread is about 0."""
+    return float(denoise(model, images).std(axis=0).mean())
 
 
 def compile_autoencoder(model, learning_rate, weight_decay=0.0):

@@ -108,11 +108,10 @@ def test_the_command_refuses_a_bad_option_before_loading_anything(tmp_path, flag
 
 
 def test_the_command_refuses_an_output_folder_it_cannot_make_before_loading_the_model(tmp_path):
-    keras.utils.set_random_seed(0)
-    save_model(build_autoencoder([4]), tmp_path / "tiny.keras")
+    (tmp_path / "damaged.keras").write_bytes(b"not a model")  # loading it would fail first
     (tmp_path / "taken").write_text("a file where the folder would go")
     result = subprocess.run(
-        [sys.executable, "-m", "tools.denoise", "--model", str(tmp_path / "tiny.keras"), "--out", str(tmp_path / "taken"), "x.png"],
+        [sys.executable, "-m", "tools.denoise", "--model", str(tmp_path / "damaged.keras"), "--out", str(tmp_path / "taken"), "x.png"],
         cwd=PROJECT, capture_output=True, text=True,
     )
     assert result.returncode == 2 and f"--out {tmp_path / 'taken'} is invalid: expected a folder for the figures" in result.stderr

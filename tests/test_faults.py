@@ -336,6 +336,15 @@ def test_a_removed_models_files_are_named_before_they_count_as_evaluate_inputs(d
     restore(done)
 
 
+def test_a_model_whose_units_died_is_kept_with_a_warning(done):
+    """ReLUs drawn all zero never move (their gradient is 0 there): the model gives one image, its
+    output layer's biases, whatever it is shown. The stage says so and keeps it, a poor result but a result."""
+    result = dvc(done, "exp", "run", "-S", "+models.dead={encoder: [8], initializer: zeros, activation: relu}")
+    assert "train dead: warning: the model gives nearly one image whatever its input" in result.stdout + result.stderr
+    assert "dead" in metrics(done) and (done / "models/dead.keras").is_file()
+    restore(done)
+
+
 def test_a_file_damaged_by_hand_is_named_by_the_stage_and_repaired_by_repro(done):
     before = results(done)
     model = done / f"models/{model_names(done)[0]}.keras"
