@@ -20,7 +20,7 @@ with frozen_imports(), startup_notices_hidden():
     from dae.robustness import robustness
 
 PREPARED = Path("data/prepared")
-NOISY = Path("data/noisy")
+NOISY_TEST = Path("data/noisy_test.npz")
 WIENER = Path("data/wiener")
 MODELS = Path("models")
 HISTORIES = Path("dvclive")
@@ -68,8 +68,8 @@ def main():
         test = load_arrays(PREPARED / "test.npz", images=IMAGES, labels=LABELS)
         # The training images only refit the Wiener filter for clipped noise; the spectrum does for unclipped.
         train = load_arrays(PREPARED / "train.npz", images=IMAGES, labels=LABELS)["images"] if clip else None
-        noisy = load_arrays(NOISY / "test.npz", images=NOISY_IMAGES)["images"]
-        same_count({PREPARED / "test.npz": test["images"], NOISY / "test.npz": noisy})
+        noisy = load_arrays(NOISY_TEST, images=NOISY_IMAGES)["images"]
+        same_count({PREPARED / "test.npz": test["images"], NOISY_TEST: noisy})
         wiener = load_arrays(WIENER / "fit.npz", **baselines.WIENER_FIT)
         spectrum = load_arrays(WIENER / "spectrum.npz", **baselines.SPECTRUM)
         models = {name: load_model(path) for name, path in zip(model_names, paths)}

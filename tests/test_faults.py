@@ -387,7 +387,7 @@ def test_stored_noise_clipped_noise_and_the_split_order_run_end_to_end(done):
     # Clipped noise: the noisy input itself gets closer to the clean images.
     dvc(done, "exp", "run", "-S", "noise.clip=true")
     assert not (done / "data/noisy/train.npz").exists()  # fresh noise: no stored copy made
-    noisy_test = load_arrays(done / "data/noisy/test.npz")["images"]
+    noisy_test = load_arrays(done / "data/noisy_test.npz")["images"]
     assert 0 <= noisy_test.min() and noisy_test.max() <= 1
     scores = metrics(done)
     assert scores["noisy_input"]["cost"] < baseline["noisy_input"]["cost"]

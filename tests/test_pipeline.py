@@ -121,12 +121,19 @@ def test_evaluation_changes_rerun_only_evaluate(repo):
     assert ran(dvc(repo, "repro").stdout) == set()
 
 
+def test_a_change_of_the_test_split_retrains_nothing(repo):
+    """The train stages depend on the noisy validation split (data/noisy), not on the noisy test split."""
+    set_params(repo, {"prepare": {"test_size": 400}})
+    assert ran(dvc(repo, "repro").stdout) == {"prepare", "noise", "evaluate"}
+    restore(repo)
+
+
 def test_invalid_param_fails_before_any_work_naming_key_and_value(repo):
     set_params(repo, {"noise_level": -0.5})
     failed = dvc(repo, "repro", check=False)
     assert failed.returncode != 0
     assert "params.yaml: `noise_level` = -0.5 is invalid: expected a number >= 0" in failed.stdout + failed.stderr
-    assert not (repo / "data/noisy").exists()  # removed by DVC, nothing half-written in its place
+    assert not (repo / "data/noisy").exists() and not (repo / "data/noisy_test.npz").exists()  # removed by DVC, nothing half-written
     restore(repo)
 
 
@@ -160,7 +167,7 @@ def test_exp_run_with_another_noise_type(repo, noise_type):
     names = model_names(repo)
     assert ran(result.stdout) == {"noise", "wiener", *(f"train@{name}" for name in names), "evaluate"}
     clean = noise.to_unit(load_arrays(repo / "data/prepared/test.npz")["images"])
-    noisy = load_arrays(repo / "data/noisy/test.npz")["images"].astype("float32")
+    noisy = load_arrays(repo / "data/noisy_test.npz")["images"].astype("float32")
     changed = ~np.isclose(noisy, clean, atol=2e-3)  # kept pixels differ by float16's rounding only
     assert set(np.unique(noisy[changed])) == ({0.0} if noise_type == "masking" else {0.0, 1.0})
     visible = (clean > 0.01) & (clean < 0.99)  # where either corruption changes the pixel
