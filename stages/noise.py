@@ -7,7 +7,7 @@ import numpy as np
 
 from dae import noise
 from dae import params as p
-from dae.files import IMAGES, LABELS, DataError, atomic_folder, load_arrays, save_arrays
+from dae.files import IMAGES, LABELS, DataError, atomic_folder, atomic_path, load_arrays, save_arrays
 
 PREPARED = Path("data/prepared")
 OUT = Path("data/noisy")  # the splits training reads
@@ -36,10 +36,12 @@ def main():
         # float16 halves the cache; its rounding (under 0.002 on [-4, 4]) is far below the noise.
         return noise.add_noise(clean, noise_level, noise.rng(seed, split), clip, noise_type).astype(np.float16)
 
-    with atomic_folder(OUT) as folder:
+    # Both outputs written in full before either is renamed into place, one right after the other.
+    with atomic_folder(OUT) as folder, atomic_path(TEST_OUT) as test_file:
         for split in splits:
             save_arrays(folder / f"{split}.npz", images=noisy(split))
-    save_arrays(TEST_OUT, images=noisy("test"))
+        with open(test_file, "wb") as f:  # as save_arrays, into atomic_path's temporary file
+            np.savez(f, images=noisy("test"))
     print(
         f"noise: {noise_type} noise, noise_level {noise_level}, seed {seed}, clip {clip}: "
         f"{', '.join(splits)} in {OUT}/, test in {TEST_OUT}"

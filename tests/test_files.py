@@ -87,11 +87,11 @@ def test_a_folder_is_written_whole_or_not_at_all(tmp_path):
     target = tmp_path / "noisy"
     with pytest.raises(RuntimeError), atomic_folder(target) as folder:
         (folder / "validation.npz").write_text("new")
-        raise RuntimeError("killed before test.npz")
+        raise RuntimeError("killed before train.npz")
     assert not target.exists() and list(tmp_path.iterdir()) == []
     (tmp_path / ".noisy-partial-abc").mkdir()  # a killed writer's, no `finally` ran
     with atomic_folder(target) as folder:
         (folder / "validation.npz").write_text("new")
-        (folder / "test.npz").write_text("new")
+        (folder / "train.npz").write_text("new")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["noisy"]
-    assert sorted(p.name for p in target.iterdir()) == ["test.npz", "validation.npz"]
+    assert sorted(p.name for p in target.iterdir()) == ["train.npz", "validation.npz"]

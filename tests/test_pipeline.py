@@ -125,7 +125,9 @@ def test_a_change_of_the_test_split_retrains_nothing(repo):
     """The train stages depend on the noisy validation split (data/noisy), not on the noisy test split."""
     set_params(repo, {"prepare": {"test_size": 400}})
     assert ran(dvc(repo, "repro").stdout) == {"prepare", "noise", "evaluate"}
+    assert len(load_arrays(repo / "data/noisy_test.npz")["images"]) == 400
     restore(repo)
+    assert ran(dvc(repo, "repro").stdout) == set()
 
 
 def test_invalid_param_fails_before_any_work_naming_key_and_value(repo):
