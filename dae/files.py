@@ -85,7 +85,14 @@ UMASK = _umask()
 
 def save_arrays(path, **arrays):
     """Write named arrays to an uncompressed `.npz` (no pickle), atomically."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+    with atomic_path(path) as tmp:
+        write_arrays(tmp, **arrays)
+
+
+def write_arrays(path, **arrays):
+    """Write named arrays to an uncompressed `.npz` (no pickle) at `path` itself: a file already
+    staged, e.g. by `atomic_path`."""
+    with open(path, "wb") as f:
         np.savez(f, **arrays)
 
 

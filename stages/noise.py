@@ -7,7 +7,7 @@ import numpy as np
 
 from dae import noise
 from dae import params as p
-from dae.files import IMAGES, LABELS, DataError, atomic_folder, atomic_path, load_arrays, save_arrays
+from dae.files import IMAGES, LABELS, DataError, atomic_folder, atomic_path, load_arrays, save_arrays, write_arrays
 
 PREPARED = Path("data/prepared")
 OUT = Path("data/noisy")  # the splits training reads
@@ -40,8 +40,7 @@ def main():
     with atomic_folder(OUT) as folder, atomic_path(TEST_OUT) as test_file:
         for split in splits:
             save_arrays(folder / f"{split}.npz", images=noisy(split))
-        with open(test_file, "wb") as f:  # as save_arrays, into atomic_path's temporary file
-            np.savez(f, images=noisy("test"))
+        write_arrays(test_file, images=noisy("test"))
     print(
         f"noise: {noise_type} noise, noise_level {noise_level}, seed {seed}, clip {clip}: "
         f"{', '.join(splits)} in {OUT}/, test in {TEST_OUT}"

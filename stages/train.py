@@ -179,8 +179,7 @@ def main():
         sys.exit(f"train {name}: the cost became non-finite in epoch {finite.index(False) + 1}; no model saved")
     if len(finite) < config["epochs"]:
         sys.exit(f"train {name}: training stopped after epoch {len(finite)} of {config['epochs']}; no model saved")
-    spread = models.output_spread(model, validation[0][:SPREAD_IMAGES])
-    if len(validation[0]) >= MIN_SPREAD_IMAGES and spread < MIN_SPREAD:
+    if len(validation[0]) >= MIN_SPREAD_IMAGES and (spread := models.output_spread(model, validation[0][:SPREAD_IMAGES])) < MIN_SPREAD:
         # A result all the same, saved as any other; but one its cost alone would not explain.
         print(
             f"train {name}: warning: the model gives nearly one image whatever its input (its output varies by "
