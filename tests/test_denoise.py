@@ -97,6 +97,19 @@ def test_the_command_denoises_each_image_and_names_the_one_it_cannot_read(tmp_pa
     assert not (tmp_path / "out" / "notes.png.denoised.png").exists()
 
 
+
+def test_the_folders_made_for_figures_go_again_when_no_image_could_be_read(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = tmp_path / "tiny.keras"
+    save_model(build_autoencoder([16]), model)
+    (tmp_path / "notes.png").write_text("not an image")
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.denoise", "--model", str(model), "--out", str(tmp_path / "new" / "figures"), str(tmp_path / "notes.png")],
+        cwd=PROJECT, capture_output=True, text=True,
+    )
+    assert result.returncode == 1 and f"denoise: {tmp_path / 'notes.png'}: cannot read as an image" in result.stderr
+    assert not (tmp_path / "new").exists()
+
 @pytest.mark.parametrize("flag, value", [("--noise", "-1"), ("--noise", "nan"), ("--seed", "-1"), ("--model", "shalow")])
 def test_the_command_refuses_a_bad_option_before_loading_anything(tmp_path, flag, value):
     result = subprocess.run(

@@ -8,10 +8,12 @@ Each image (PNG or JPEG, any size, colour or grey, dark ink on light paper or li
 brought to MNIST's form (dae.images.to_mnist), denoised as it is or after adding noise of the
 pipeline's type (params.yaml `noise_type`, `noise.clip`) at the level given, and drawn side by side (the
 prepared digit, the noisy one, the model's output) in `<out>/<image name>.denoised.png`. A file
-that cannot be read is named on stderr and skipped; the command then exits with status 1.
+that cannot be read is named on stderr and skipped; the command then exits with status 1. Folders
+made for `--out` are removed again if no figure was drawn in them.
 """
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -55,11 +57,21 @@ def main(argv=None):
         parser.error(f"--noise {args.noise:g} is invalid: expected a level of {noise_type} noise from 0 to {p.max_noise_level(noise_type):g}")
     if not path.exists():
         sys.exit(f"denoise: no trained model at {path}: run `dvc repro` to train it, or `dvc pull` to fetch it from a DVC remote")
+    made = [folder for folder in (args.out, *args.out.parents) if not folder.exists()]  # deepest first
     try:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         parser.error(f"--out {args.out} is invalid: expected a folder for the figures ({error.strerror})")
+    try:
+        denoise_all(args, path, noise_type, clip)
+    finally:  # the folders made for figures that never came go again (rmdir leaves any that hold one)
+        for folder in made:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
 
+
+def denoise_all(args, path, noise_type, clip):
+    """Draws a figure for each of `args.images` in `args.out`; exits with 1 if any failed."""
     with frozen_imports(), startup_notices_hidden():  # TensorFlow's import takes seconds: only once the arguments are good
         from dae.models import load_model
 
