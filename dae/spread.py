@@ -7,18 +7,40 @@ import statistics
 def group_by_settings(runs, varying="seed"):
     """Group runs whose params are equal but for `varying`.
 
-    `runs` is a list of {"name": ..., "params": {key: value}, "metrics": {key: number}}. A seed
-    that appears twice in one group is the same deterministic run (say, the baseline and an
-    experiment that repeated it from DVC's run cache), so it counts once. Returns
-    [(settings, [run, ...]), ...] in the order the groups first appear.
+    `runs` is a list of {"name": ..., "params": {key: value}, "metrics": {key: number}}, and
+    "experiment": True for an experiment (not a commit). A seed that appears twice in one group
+    counts once: with equal metrics it is the same deterministic run twice (say, the baseline and
+    an experiment that repeated it from DVC's run cache); with different ones, the same params
+    ran on another CPU or with other code (see `clashes`), and an experiment's run counts, not a
+    commit's, whose results may come from another machine. Returns [(settings, [run, ...]), ...]
+    in the order the groups first appear.
     """
+    return [(settings, [_counted(repeats) for repeats in by_seed.values()]) for settings, by_seed in _groups(runs, varying)]
+
+
+def clashes(runs, varying="seed"):
+    """[(settings, seed, [run, ...]), ...]: the runs of one seed and settings whose metrics differ,
+    and the one that counts (see `group_by_settings`) first."""
+    found = []
+    for settings, by_seed in _groups(runs, varying):
+        for seed, repeats in by_seed.items():
+            if any(run["metrics"] != repeats[0]["metrics"] for run in repeats):
+                counted = _counted(repeats)
+                found.append((settings, seed, [counted, *(run for run in repeats if run is not counted)]))
+    return found
+
+
+def _groups(runs, varying):
     groups = {}
     for run in runs:
         settings = {key: value for key, value in run["params"].items() if key != varying}
-        key = repr(sorted(settings.items()))
-        group = groups.setdefault(key, (settings, {}))
-        group[1].setdefault(run["params"].get(varying), run)
-    return [(settings, list(by_seed.values())) for settings, by_seed in groups.values()]
+        group = groups.setdefault(repr(sorted(settings.items())), (settings, {}))
+        group[1].setdefault(run["params"].get(varying), []).append(run)
+    return list(groups.values())
+
+
+def _counted(repeats):
+    return next((run for run in repeats if run.get("experiment")), repeats[0])
 
 
 def summarise(runs):
@@ -60,26 +82,26 @@ def runs_from_exp_show(states):
     """
     found = []
 
-    def visit(state):
+    def visit(state, experiment=False):
         data = state.get("data") or {}
         if state.get("rev") != "workspace" and not state.get("error") and data.get("metrics"):
-            found.append((state.get("name") or state.get("rev"), data))
+            found.append((state.get("name") or state.get("rev"), data, experiment))
         for experiment_range in state.get("experiments") or []:
             executor = experiment_range.get("executor") or {}
             if executor.get("state", "success") != "success":
                 continue  # queued or running: its files are still the baseline's
             for child in experiment_range.get("revs") or []:
-                visit(child)
+                visit(child, experiment=True)
 
     for state in states:
         visit(state)
     files_of = {}
-    for _, data in found:
+    for _, data, _ in found:
         for path, result in data["metrics"].items():
             for key in _flatten((result or {}).get("data") or {}):
                 files_of.setdefault(key, set()).add(path)
     runs = []
-    for name, data in found:
+    for name, data, experiment in found:
         params = {}
         for result in data.get("params", {}).values():
             params.update(_flatten((result or {}).get("data") or {}))
@@ -88,7 +110,7 @@ def runs_from_exp_show(states):
             for path, result in data["metrics"].items()
             for key, value in _flatten((result or {}).get("data") or {}).items()
         }
-        runs.append({"name": name, "params": params, "metrics": metrics})
+        runs.append({"name": name, "params": params, "metrics": metrics, "experiment": experiment})
     return runs
 
 

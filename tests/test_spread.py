@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from dae.spread import group_by_settings, runs_from_exp_show, summarise
+from dae.spread import clashes, group_by_settings, runs_from_exp_show, summarise
 from tests.conftest import PROJECT
 
 
@@ -51,11 +51,38 @@ def test_groups_differ_only_in_seed_and_count_each_seed_once():
     repeated = state("e7", 1, 0.6, 0.032, 0.7, name="seed-1-again")  # from the run cache: the same run
     runs = runs_from_exp_show(EXP_SHOW) + runs_from_exp_show([repeated])
     assert sorted(r["params"]["seed"] for r in group_by_settings(runs)[0][1]) == [0, 1, 2, 5]
+    assert clashes(runs) == []  # the repeat gave the same metrics: no clash to tell
     groups = group_by_settings(runs_from_exp_show(EXP_SHOW))
     assert [(settings["noise_level"], sorted(r["params"]["seed"] for r in runs)) for settings, runs in groups] == [
         (0.6, [0, 1, 2, 5]), (0.4, [0]),
     ]
 
+
+
+def test_a_seed_run_again_elsewhere_counts_once_from_the_experiment_and_is_named(tmp_path):
+    """The committed seed 0 came from another machine; the same params run here as an experiment
+    gave other results: the experiment's counts, and the clash is told, not hidden."""
+    here = state("e8", 0, 0.6, 0.031, 0.6, name="seed-0-here")
+    shown = [{**EXP_SHOW[1], "experiments": EXP_SHOW[1]["experiments"] + experiments(here)}]
+    runs = runs_from_exp_show(shown)
+    (settings, counted), _ = group_by_settings(runs)
+    assert {run["params"]["seed"]: run["name"] for run in counted}[0] == "seed-0-here"
+    assert [(s["noise_level"], seed, [run["name"] for run in repeats]) for s, seed, repeats in clashes(runs)] == [
+        (0.6, 0, ["seed-0-here", "main"]),
+    ]
+    saved = tmp_path / "exp_show.json"
+    saved.write_text(json.dumps(shown))
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.spread", "--from", str(saved), "--metrics", "shallow.cost"],
+        cwd=PROJECT, capture_output=True, text=True, check=True,
+    )
+    assert result.stderr.splitlines() == [
+        "spread: seed 0 (noise_level=0.6): seed-0-here and main ran the same params but differ "
+        "(dvclive/deep/metrics.json:train.cost 1.600000 against 1.500000): another CPU or other code "
+        "(README, What reproduces where); counted once, from seed-0-here"
+    ]
+    # 0.031, 0.032, 0.034, 0.036: the experiment's 0.031 in place of the commit's 0.030
+    assert "noise_level=0.6: 4 seeds [0, 1, 2, 5]" in result.stdout and "0.033250" in result.stdout
 
 def test_mean_sd_min_max_against_hand_computed_values():
     (_, runs), (_, single) = group_by_settings(runs_from_exp_show(EXP_SHOW))

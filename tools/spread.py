@@ -3,7 +3,9 @@
 Reads `dvc exp show --json` (the committed baseline and its experiments) and prints, for each
 group of experiments whose params are equal but for `seed`, the number of seeds and the mean,
 standard deviation, minimum and maximum of every metric. Works for any sweep: seeds crossed
-with noise levels give one group per noise level.
+with noise levels give one group per noise level. A seed run twice with different results
+(another CPU, other code) counts once, an experiment's run before a commit's, and is named on
+stderr.
 
     python -m tools.spread                 # a table
     python -m tools.spread --json          # the same as JSON
@@ -15,7 +17,7 @@ import json
 import subprocess
 import sys
 
-from dae.spread import group_by_settings, runs_from_exp_show, summarise, varying_settings
+from dae.spread import clashes, group_by_settings, runs_from_exp_show, summarise, varying_settings
 
 
 def read_experiments(path=None):
@@ -38,10 +40,19 @@ def main(argv=None):
     parser.add_argument("--from", dest="source", help="read this saved `dvc exp show --json` output instead")
     args = parser.parse_args(argv)
 
-    groups = group_by_settings(runs_from_exp_show(read_experiments(args.source)))
+    runs = runs_from_exp_show(read_experiments(args.source))
+    groups = group_by_settings(runs)
     if not groups:
         sys.exit("spread: no experiment with metrics: run a sweep first, e.g. `dvc exp run --queue -S 'seed=1,2,3,4'` then `dvc queue start`")
     labels = varying_settings(groups)
+    for settings, seed, (counted, *others) in clashes(runs):
+        where = ", ".join(f"{key}={settings.get(key)}" for key in labels)
+        print(
+            f"spread: seed {seed}{f' ({where})' if where else ''}: {counted['name']} and {', '.join(run['name'] for run in others)} "
+            f"ran the same params but differ ({_first_difference(counted, others[0])}): another CPU or other code "
+            f"(README, What reproduces where); counted once, from {counted['name']}",
+            file=sys.stderr,
+        )
     report = []
     for settings, runs in groups:
         summary = {name: stats for name, stats in summarise(runs).items() if args.metrics in name}
@@ -61,6 +72,13 @@ def main(argv=None):
         for name, stats in group["metrics"].items():
             sd = "-" if stats["sd"] is None else f"{stats['sd']:.6f}"
             print(f"  {name:<{width}}  {stats['mean']:>10.6f} {sd:>10} {stats['min']:>10.6f} {stats['max']:>10.6f}")
+
+
+def _first_difference(run, other):
+    """The first metric on which two runs differ, e.g. `shallow.cost 0.029368 against 0.030358`."""
+    name = next(name for name in sorted({*run["metrics"], *other["metrics"]}) if run["metrics"].get(name) != other["metrics"].get(name))
+    shown = [value if not isinstance(value, float) else f"{value:.6f}" for value in (run["metrics"].get(name), other["metrics"].get(name))]
+    return f"{name} {shown[0]} against {shown[1]}"
 
 
 if __name__ == "__main__":
