@@ -123,10 +123,11 @@ def model_names(params, key="models"):
                 f"params.yaml: model name {name!r} under `{key}` is invalid: it is a baseline's name in the "
                 f"metrics ({', '.join(BASELINE_NAMES)})"
             )
-        if any(other.lower() == name.lower() for other in models if other != name and isinstance(other, str)):
+        twin = next((other for other in models if other != name and isinstance(other, str) and other.lower() == name.lower()), None)
+        if twin is not None:
             raise ParamError(
-                f"params.yaml: model name {name!r} under `{key}` is invalid: another differs only in case, "
-                "and their files would clash where case does not count (macOS, Windows)"
+                f"params.yaml: model names {name!r} and {twin!r} under `{key}` are invalid together: they differ "
+                "only in case, and their files would clash where case does not count (macOS, Windows)"
             )
         if not isinstance(settings, dict):
             raise _invalid(f"{key}.{name}", settings, "a mapping of the model's settings, e.g. {encoder: [256]}")
@@ -184,3 +185,39 @@ def noise_levels(params, key, noise_type="gaussian"):
     ):
         raise _invalid(key, value, f"1 to 100 increasing numbers from 0 to {high:g} (for {noise_type} noise), e.g. [0.0, 0.5, 1.0]")
     return [float(v) for v in value]
+
+
+def model_key(params, name, setting):
+    """The key a model's `setting` is read from: its own under `models.<name>`, else the shared
+    `train` section's."""
+    return f"models.{name}.{setting}" if setting in get(params, f"models.{name}") else f"train.{setting}"
+
+
+def stored_noise(params):
+    """True for `train.noise: stored` (train on the noise stage's stored noisy copy), False for
+    `fresh` (noise drawn afresh for every batch)."""
+    return choice(params, "train.noise", ["fresh", "stored"]) == "stored"
+
+
+# Moves of more than a few pixels crop most digits (4 pixels into a corner crops ink of 62% of
+# the training digits): larger ones would train on a different picture of MNIST.
+MAX_SHIFT = 4
+
+
+def shift(params, name):
+    """Model `name`'s random shift of the training images, in pixels; none with stored noise."""
+    key = model_key(params, name, "shift")
+    value = integer(params, key, low=0, high=MAX_SHIFT)
+    if value and stored_noise(params):
+        raise ParamError(
+            f"params.yaml: `{key}` = {value} is invalid with `train.noise: stored`: the stored noisy "
+            "images cannot be shifted; expected 0, or `train.noise: fresh`"
+        )
+    return value
+
+
+def evaluate_settings(params, noise_type):
+    """The evaluate stage's own settings: the noise levels of the robustness curves (of
+    `noise_type`), how many test images they use, and the figures' resolution in dpi."""
+    levels = noise_levels(params, "evaluate.noise_levels", noise_type)
+    return levels, integer(params, "evaluate.robustness_images", low=1), integer(params, "evaluate.dpi", low=20, high=600)

@@ -33,9 +33,7 @@ def main():
         model_names = p.model_names(params)
         noise_type, noise_level, clip = p.noise(params)
         seed = p.seed(params)
-        test_levels = p.noise_levels(params, "evaluate.noise_levels", noise_type)
-        robustness_images = p.integer(params, "evaluate.robustness_images", low=1)
-        dpi = p.integer(params, "evaluate.dpi", low=20, high=600)
+        test_levels, robustness_images, dpi = p.evaluate_settings(params, noise_type)
     except p.ParamError as error:
         sys.exit(f"evaluate: {error}")
     paths = [MODELS / f"{name}.keras" for name in model_names]

@@ -21,7 +21,10 @@ def main():
         noise_type, noise_level, clip = p.noise(params)
         # Training draws fresh noise for every batch; a stored noisy training set is only read
         # when asked for, so only then is it made (it is most of the noisy data's size).
-        stored = p.choice(params, "train.noise", ["fresh", "stored"]) == "stored"
+        stored = p.stored_noise(params)
+        if stored:  # a model that cannot train on it stops the run before its 86 MB are written
+            for name in p.model_names(params):
+                p.shift(params, name)
     except p.ParamError as error:
         sys.exit(f"noise: {error}")
 

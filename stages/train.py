@@ -39,16 +39,21 @@ OWN_SETTINGS = ("activation", "initializer", "learning_rate", "schedule", "epoch
 # the reference's noise (dense and conv models, learning rates 0.0001 to 0.01), by 1e-6 to 3e-5 with
 # its units dead (measured over 1,000 validation images). Fewer than 100 images tell little.
 MIN_SPREAD, SPREAD_IMAGES, MIN_SPREAD_IMAGES = 0.01, 1000, 100
-# Moves of more than a few pixels crop most digits (4 pixels into a corner crops ink of 62% of
-# the training digits): larger ones would train on a different picture of MNIST.
-MAX_SHIFT = 4
 
 
 def read_params(name):
+    """Model `name`'s settings, once every model's and evaluate's are checked: a mistake in any of
+    them stops the first training that runs, not the one after it or evaluate, minutes later."""
     params = p.load_params()
     names = p.model_names(params)
     if name not in names:
         raise p.ParamError(f"params.yaml: no model `{name}` under `models` (found: {', '.join(names)})")
+    settings = {other: model_settings(params, other) for other in names}
+    p.evaluate_settings(params, settings[name]["noise_type"])
+    return settings[name]
+
+
+def model_settings(params, name):
     model = p.get(params, f"models.{name}")
     unknown = [key for key in model if key not in ("type", "encoder", *OWN_SETTINGS)]
     if unknown:
@@ -58,7 +63,7 @@ def read_params(name):
         )
 
     def key(setting):
-        return f"models.{name}.{setting}" if setting in model else f"train.{setting}"
+        return p.model_key(params, name, setting)
 
     model_type = p.choice(params, f"models.{name}.type", MODEL_TYPES) if "type" in model else "dense"
     encoder = p.layer_sizes(params, f"models.{name}.encoder")
@@ -78,12 +83,13 @@ def read_params(name):
             f"params.yaml: `{key('activation')}` = {activation!r} is invalid: expected the name of a Keras activation, e.g. 'relu'"
         )
     noise_type, noise_level, clip = p.noise(params)
-    shift = p.integer(params, key("shift"), low=0, high=MAX_SHIFT)
-    stored_noise = p.choice(params, "train.noise", ["fresh", "stored"]) == "stored"
-    if shift and stored_noise:
+    batch_size = p.integer(params, key("batch_size"), low=1)
+    train_size = p.integer(params, "prepare.train_size", low=1)
+    if train_size % batch_size:
+        # Every batch full, as in the reference: no short batch at the end of an epoch.
         raise p.ParamError(
-            f"params.yaml: `{key('shift')}` = {shift} is invalid with `train.noise: stored`: the stored noisy "
-            "images cannot be shifted; expected 0, or `train.noise: fresh`"
+            f"params.yaml: `{key('batch_size')}` = {batch_size} is invalid: expected a divisor "
+            f"of the {train_size} training images (`prepare.train_size`)"
         )
     return dict(
         seed=p.seed(params),
@@ -94,15 +100,14 @@ def read_params(name):
         encoder=encoder,
         activation=activation,
         epochs=p.integer(params, key("epochs"), low=1, high=MAX_EPOCHS),
-        # Bounded by the training set once it is loaded: the batches must split it evenly.
-        batch_size=p.integer(params, key("batch_size"), low=1),
+        batch_size=batch_size,
         learning_rate=p.number(params, key("learning_rate"), low=0, low_open=True, high=1),
         schedule=p.choice(params, key("schedule"), training.SCHEDULES),
-        shift=shift,
+        shift=p.shift(params, name),
         weight_decay=p.number(params, key("weight_decay"), low=0, high=1),
         initializer=initializer,
-        stored_noise=stored_noise,
-        batch_key=key("batch_size"),  # for the errors that only the training set's size can tell
+        stored_noise=p.stored_noise(params),
+        batch_key=key("batch_size"),  # for the error that only the devices can tell
     )
 
 
@@ -137,12 +142,6 @@ def main():
         images, validation, config["stored_noisy"] = load_training_data(config.pop("stored_noise"))
     except DataError as error:
         sys.exit(f"train: {error}")
-    if len(images) % config["batch_size"]:
-        # Every batch full, as in the reference: no short batch at the end of an epoch.
-        sys.exit(
-            f"train: params.yaml: `{batch_key}` = {config['batch_size']} is invalid: expected a divisor "
-            f"of the {len(images)} training images (`prepare.train_size`)"
-        )
 
     distribute = training.strategy()
     if config["batch_size"] % distribute.num_replicas_in_sync:

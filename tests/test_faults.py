@@ -111,11 +111,15 @@ def stop(process, signum):
         ),
         ("train.weight_decay=-0.1", "params.yaml: `train.weight_decay` = -0.1 is invalid: expected a number >= 0"),
         ("+models.deep.batch_size=7", "params.yaml: `models.deep.batch_size` = 7 is invalid: expected a divisor of the 10000 training images"),
-        # Valid each on its own: a model's own shift, the stored noisy images.
+        # Valid each on its own: a model's own shift, the stored noisy images; refused by the noise
+        # stage, before it writes the stored noisy images.
         (
             "+models.shallow.shift=2 train.noise=stored",
-            "params.yaml: `models.shallow.shift` = 2 is invalid with `train.noise: stored`: the stored noisy images cannot be shifted",
+            "noise: params.yaml: `models.shallow.shift` = 2 is invalid with `train.noise: stored`: the stored noisy images cannot be shifted",
         ),
+        # Settings that later stages read stop the first training, not the stage that reads them.
+        ("noise_level=0.45 evaluate.dpi=5", "train: params.yaml: `evaluate.dpi` = 5 is invalid: expected an integer >= 20"),
+        ("train.learning_rate=0.02 +models.deep.epochs=0", "train: params.yaml: `models.deep.epochs` = 0 is invalid: expected an integer >= 1"),
     ],
 )
 def test_exp_run_with_an_invalid_param_fails_before_training_naming_the_key(done, setting, message):
