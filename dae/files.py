@@ -127,13 +127,22 @@ LABELS = Array(np.uint8, (None,), high=9)
 NOISY_IMAGES = Array(np.float16, (None, 28 * 28))
 
 
+# How every .npz file starts: a zip archive's first local file header.
+ZIP_START = b"PK\x03\x04"
+
+
 def load_arrays(path, **expected):
     """Read the arrays of an `.npz` (no pickle) into a dict, each checked against `expected`,
     an `Array` per name, so that a file damaged or changed by hand stops the stage with its name."""
     try:
         # Opened here so that the file is closed even when NumPy fails to parse it.
-        with open(path, "rb") as f, np.load(f, allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
+        with open(path, "rb") as f:
+            # NumPy takes any file that starts otherwise for a pickle, and says so: not the reason.
+            if f.read(len(ZIP_START)) != ZIP_START:
+                raise ValueError("it does not start as a zip archive does (damaged, or another kind of file)")
+            f.seek(0)
+            with np.load(f, allow_pickle=False) as npz:
+                arrays = {name: npz[name] for name in npz.files}
     except (OSError, ValueError, TypeError, EOFError, zipfile.BadZipFile, zlib.error) as error:
         raise DataError(f"{path}: cannot read as a .npz file of arrays: {error}") from error
     if expected and set(arrays) != set(expected):

@@ -4,6 +4,7 @@ back to 784 pixels in [0, 1]."""
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -148,6 +149,8 @@ def _stable_ids(config, ids=None):
 def load_model(path):
     """Load a `.keras` archive in Keras's safe mode (no code from the file runs) for inference,
     checked to map flat images to flat images; a damaged file raises DataError naming it."""
+    if Path(path).is_file() and not zipfile.is_zipfile(path):  # Keras would say "File not found"
+        raise DataError(f"{path}: cannot load as a Keras model: not a zip archive, as a .keras file is (damaged, or another kind of file)")
     try:
         model = keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # Keras raises many kinds: zipfile, h5py, JSON, ValueError...

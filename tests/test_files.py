@@ -41,17 +41,20 @@ def test_non_finite_noisy_images_are_refused(tmp_path):
         load_arrays(tmp_path / "test.npz", images=NOISY_IMAGES)
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage", "pickle"])
-def test_a_damaged_file_names_itself(tmp_path, damage):
+@pytest.mark.parametrize(
+    "damage, reason",
+    [("truncate", "File is not a zip file"), ("garbage", "it does not start as a zip archive does"), ("empty", "it does not start"), ("pickle", "")],
+)
+def test_a_damaged_file_names_itself(tmp_path, damage, reason):
     path = tmp_path / "test.npz"
     save_arrays(path, **split())
     if damage == "truncate":
         path.write_bytes(path.read_bytes()[:300])
-    elif damage == "garbage":
-        path.write_bytes(b"not an npz")
+    elif damage in ("garbage", "empty"):
+        path.write_bytes(b"not an npz" if damage == "garbage" else b"")  # NumPy would call either a pickle
     else:
         np.savez(path, images=np.array([{"a": 1}], dtype=object), labels=np.zeros(1, np.uint8))
-    with pytest.raises(DataError, match=f"{path}: cannot read as a .npz file of arrays"):
+    with pytest.raises(DataError, match=f"{path}: cannot read as a .npz file of arrays: {reason}"):
         load_arrays(path, images=IMAGES, labels=LABELS)
 
 
