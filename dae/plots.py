@@ -79,10 +79,11 @@ def cost_curves(histories):
     """`histories` maps a model to {"train": (epochs, costs), "val": (epochs, costs)}."""
     figure, ax = plt.subplots(figsize=(7, 4.5))
     for color, (model, curves) in zip(plt.rcParams["axes.prop_cycle"].by_key()["color"], histories.items()):
-        ax.plot(*curves["train"], color=color, label=f"{model}: training cost")
-        ax.plot(*curves["val"], color=color, linestyle="--", label=f"{model}: validation cost")
+        marker = "o" if len(curves["train"][0]) == 1 else None  # a line of one epoch is a point: show it
+        ax.plot(*curves["train"], color=color, marker=marker, label=f"{model}: training cost")
+        ax.plot(*curves["val"], color=color, marker=marker, fillstyle="none", linestyle="--", label=f"{model}: validation cost")
     ax.set_xlabel("epoch")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # whole epochs, even for one
     ax.set_ylabel("cost (mean squared error)")
     ax.grid(True, alpha=0.3)
     ax.legend()

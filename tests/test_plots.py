@@ -44,6 +44,16 @@ def test_cost_curves_from_dvclive_histories(tmp_path):
     assert (tmp_path / "curves.png").read_bytes() == first  # no timestamp in the file
 
 
+
+def test_a_single_epoch_is_drawn_as_points_on_a_whole_epoch():
+    """One epoch (`-S train.epochs=1`, the quick check) gives lines of one point, which draw nothing."""
+    figure = plots.cost_curves({"m": {"train": ([1], [0.05]), "val": ([1], [0.045])}})
+    axes = figure.axes[0]
+    assert [(line.get_marker(), line.get_fillstyle()) for line in axes.get_lines()] == [("o", "full"), ("o", "none")]
+    assert [tick for tick in axes.get_xticks() if axes.get_xlim()[0] <= tick <= axes.get_xlim()[1]] == [1]
+    longer = plots.cost_curves({"m": {"train": ([1, 2], [0.05, 0.04]), "val": ([1, 2], [0.045, 0.041])}})
+    assert {line.get_marker() for line in longer.axes[0].get_lines()} == {"None"}  # lines alone, as ever
+
 def test_curve_rows_hold_every_model_split_and_epoch():
     curves = {
         "a": {"train": ([1, 2], [0.5, 0.4]), "val": ([1, 2], [0.45, 0.41])},
