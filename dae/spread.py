@@ -19,14 +19,15 @@ def group_by_settings(runs, varying="seed"):
 
 
 def clashes(runs, varying="seed"):
-    """[(settings, seed, [run, ...]), ...]: the runs of one seed and settings whose metrics differ,
-    and the one that counts (see `group_by_settings`) first."""
+    """[(settings, seed, counted, [run, ...]), ...]: for each seed and settings with runs whose
+    metrics differ, the run that counts (see `group_by_settings`) and those that differ from it."""
     found = []
     for settings, by_seed in _groups(runs, varying):
         for seed, repeats in by_seed.items():
-            if any(run["metrics"] != repeats[0]["metrics"] for run in repeats):
-                counted = _counted(repeats)
-                found.append((settings, seed, [counted, *(run for run in repeats if run is not counted)]))
+            counted = _counted(repeats)
+            differing = [run for run in repeats if run["metrics"] != counted["metrics"]]
+            if differing:
+                found.append((settings, seed, counted, differing))
     return found
 
 
@@ -40,6 +41,8 @@ def _groups(runs, varying):
 
 
 def _counted(repeats):
+    """The first experiment among runs of the same params, in the order `dvc exp show --json`
+    lists them, else the first run."""
     return next((run for run in repeats if run.get("experiment")), repeats[0])
 
 

@@ -67,8 +67,8 @@ def test_a_seed_run_again_elsewhere_counts_once_from_the_experiment_and_is_named
     runs = runs_from_exp_show(shown)
     (settings, counted), _ = group_by_settings(runs)
     assert {run["params"]["seed"]: run["name"] for run in counted}[0] == "seed-0-here"
-    assert [(s["noise_level"], seed, [run["name"] for run in repeats]) for s, seed, repeats in clashes(runs)] == [
-        (0.6, 0, ["seed-0-here", "main"]),
+    assert [(s["noise_level"], seed, counted["name"], [run["name"] for run in others]) for s, seed, counted, others in clashes(runs)] == [
+        (0.6, 0, "seed-0-here", ["main"]),
     ]
     saved = tmp_path / "exp_show.json"
     saved.write_text(json.dumps(shown))
@@ -83,6 +83,16 @@ def test_a_seed_run_again_elsewhere_counts_once_from_the_experiment_and_is_named
     ]
     # 0.031, 0.032, 0.034, 0.036: the experiment's 0.031 in place of the commit's 0.030
     assert "noise_level=0.6: 4 seeds [0, 1, 2, 5]" in result.stdout and "0.033250" in result.stdout
+
+
+def test_a_clash_names_only_the_runs_that_differ_from_the_one_counted():
+    """Seed 0 three times: the commit, an experiment that repeated it (the run cache), and one
+    from elsewhere. The repeat counts (the first experiment listed); only the other differs."""
+    repeat = state("e8", 0, 0.6, 0.030, 0.5, name="seed-0-repeat")
+    elsewhere = state("e9", 0, 0.6, 0.031, 0.6, name="seed-0-elsewhere")
+    runs = runs_from_exp_show([{**EXP_SHOW[1], "experiments": experiments(repeat, elsewhere)}])
+    [(_, seed, counted, others)] = clashes(runs)
+    assert (seed, counted["name"], [run["name"] for run in others]) == (0, "seed-0-repeat", ["seed-0-elsewhere"])
 
 def test_mean_sd_min_max_against_hand_computed_values():
     (_, runs), (_, single) = group_by_settings(runs_from_exp_show(EXP_SHOW))

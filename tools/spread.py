@@ -45,7 +45,7 @@ def main(argv=None):
     if not groups:
         sys.exit("spread: no experiment with metrics: run a sweep first, e.g. `dvc exp run --queue -S 'seed=1,2,3,4'` then `dvc queue start`")
     labels = varying_settings(groups)
-    for settings, seed, (counted, *others) in clashes(runs):
+    for settings, seed, counted, others in clashes(runs):
         where = ", ".join(f"{key}={settings.get(key)}" for key in labels)
         print(
             f"spread: seed {seed}{f' ({where})' if where else ''}: {counted['name']} and {', '.join(run['name'] for run in others)} "
