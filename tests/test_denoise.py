@@ -109,6 +109,13 @@ def test_the_folders_made_for_figures_go_again_when_no_image_could_be_read(tmp_p
     )
     assert result.returncode == 1 and f"denoise: {tmp_path / 'notes.png'}: cannot read as an image" in result.stderr
     assert not (tmp_path / "new").exists()
+    # A folder the user had stays, empty or not, however the path reaches it.
+    (tmp_path / "mine").mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.denoise", "--model", str(model), "--out", str(tmp_path / "gone" / ".." / "mine"), str(tmp_path / "notes.png")],
+        cwd=PROJECT, capture_output=True, text=True,
+    )
+    assert result.returncode == 1 and (tmp_path / "mine").is_dir() and not (tmp_path / "gone").exists()
 
 @pytest.mark.parametrize("flag, value", [("--noise", "-1"), ("--noise", "nan"), ("--seed", "-1"), ("--model", "shalow")])
 def test_the_command_refuses_a_bad_option_before_loading_anything(tmp_path, flag, value):

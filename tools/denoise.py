@@ -14,6 +14,7 @@ made for `--out` are removed again if no figure was drawn in them.
 
 import argparse
 import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -57,6 +58,7 @@ def main(argv=None):
         parser.error(f"--noise {args.noise:g} is invalid: expected a level of {noise_type} noise from 0 to {p.max_noise_level(noise_type):g}")
     if not path.exists():
         sys.exit(f"denoise: no trained model at {path}: run `dvc repro` to train it, or `dvc pull` to fetch it from a DVC remote")
+    args.out = Path(os.path.normpath(args.out))  # `new/../mine` is `mine`: neither made nor removed when it is the user's
     made = [folder for folder in (args.out, *args.out.parents) if not folder.exists()]  # deepest first
     try:
         args.out.mkdir(parents=True, exist_ok=True)
