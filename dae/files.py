@@ -127,8 +127,9 @@ LABELS = Array(np.uint8, (None,), high=9)
 NOISY_IMAGES = Array(np.float16, (None, 28 * 28))
 
 
-# How every .npz file starts: a zip archive's first local file header.
-ZIP_START = b"PK\x03\x04"
+# How a .npz file starts, as NumPy tells one: a zip archive's first local file header, or the
+# end record of an empty archive.
+ZIP_STARTS = (b"PK\x03\x04", b"PK\x05\x06")
 
 
 def load_arrays(path, **expected):
@@ -138,7 +139,7 @@ def load_arrays(path, **expected):
         # Opened here so that the file is closed even when NumPy fails to parse it.
         with open(path, "rb") as f:
             # NumPy takes any file that starts otherwise for a pickle, and says so: not the reason.
-            if f.read(len(ZIP_START)) != ZIP_START:
+            if f.read(4) not in ZIP_STARTS:
                 raise ValueError("it does not start as a zip archive does (damaged, or another kind of file)")
             f.seek(0)
             with np.load(f, allow_pickle=False) as npz:

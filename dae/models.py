@@ -149,7 +149,7 @@ def _stable_ids(config, ids=None):
 def load_model(path):
     """Load a `.keras` archive in Keras's safe mode (no code from the file runs) for inference,
     checked to map flat images to flat images; a damaged file raises DataError naming it."""
-    if Path(path).is_file() and not zipfile.is_zipfile(path):  # Keras would say "File not found"
+    if Path(path).suffix == ".keras" and Path(path).is_file() and not zipfile.is_zipfile(path):  # Keras would say "File not found"
         raise DataError(f"{path}: cannot load as a Keras model: not a zip archive, as a .keras file is (damaged, or another kind of file)")
     try:
         model = keras.models.load_model(path, compile=False, safe_mode=True)

@@ -108,6 +108,7 @@ def model_settings(params, name):
         initializer=initializer,
         stored_noise=p.stored_noise(params),
         batch_key=key("batch_size"),  # for the error that only the devices can tell
+        train_size=train_size,  # what the batch size was checked against
     )
 
 
@@ -136,12 +137,14 @@ def main():
 
     inputs = [PREPARED / "train.npz", PREPARED / "validation.npz", NOISY / "validation.npz"]
     inputs += [NOISY / "train.npz"] if config["stored_noise"] else []
-    batch_key = config.pop("batch_key")
+    batch_key, train_size = config.pop("batch_key"), config.pop("train_size")
     params = dict(config)
     try:
         images, validation, config["stored_noisy"] = load_training_data(config.pop("stored_noise"))
     except DataError as error:
         sys.exit(f"train: {error}")
+    if len(images) != train_size:  # the batch size was checked against the param: run on its own, the stage may differ
+        sys.exit(f"train: {PREPARED / 'train.npz'} holds {len(images)} images, not `prepare.train_size` = {train_size}: run `dvc repro`")
 
     distribute = training.strategy()
     if config["batch_size"] % distribute.num_replicas_in_sync:

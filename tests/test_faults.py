@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from dae.params import BASELINE_NAMES
-from tests.e2e import TINY, dvc, environment, metrics, model_names, new_repo, ran, restore, run
+from tests.e2e import TINY, dvc, environment, metrics, model_names, new_repo, ran, restore, run, set_params
 
 RESUME = ".dvc/tmp/train-resume"  # where stages/train.py keeps an interrupted run's last epoch
 
@@ -364,6 +364,17 @@ def test_a_file_damaged_by_hand_is_named_by_the_stage_and_repaired_by_repro(done
     assert results(done) == before
     assert "Data and pipelines are up to date." in dvc(done, "status").stdout
 
+
+
+def test_a_training_run_by_hand_on_data_of_another_size_says_so(done):
+    """The batch size is checked against `prepare.train_size`; a stage run outside DVC after that
+    param changed, on the images prepared before, must not train on them."""
+    size = TINY["prepare"]["train_size"]
+    set_params(done, {"prepare": {"train_size": size // 2}})
+    direct = run(done, sys.executable, "-m", "stages.train", model_names(done)[0], check=False)
+    assert direct.returncode == 1 and "Traceback" not in direct.stderr
+    assert direct.stderr.strip().endswith(f"data/prepared/train.npz holds {size} images, not `prepare.train_size` = {size // 2}: run `dvc repro`")
+    restore(done)
 
 def test_stored_noise_clipped_noise_and_the_split_order_run_end_to_end(done):
     from dae.files import load_arrays
