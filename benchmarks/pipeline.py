@@ -21,6 +21,8 @@ import threading
 import time
 from pathlib import Path
 
+from dae import params as p
+
 # Runs one command and reports its wall time and the peak memory of its largest descendant.
 TIMED = """
 import json, resource, subprocess, sys, time
@@ -114,9 +116,17 @@ def cache_bytes(cache=Path(".dvc/cache")):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--noise-level", default="0.5", help="the experiment's noise level, one not yet run")
+    parser.add_argument("--noise-level", type=float, default=0.5, help="the experiment's noise level, one not yet run")
     parser.add_argument("--skip-experiment", action="store_true", help="leave out the cache measurement")
     args = parser.parse_args()
+    if not args.skip_experiment:  # checked now, not after the minutes of the full run
+        try:
+            noise_type, level, _ = p.noise(p.load_params())
+        except p.ParamError as error:
+            sys.exit(f"benchmark: {error}")
+        high = p.max_noise_level(noise_type)
+        if not 0 <= args.noise_level <= high or args.noise_level == level:
+            parser.error(f"--noise-level {args.noise_level:g} is invalid: expected a level of {noise_type} noise from 0 to {high:g} other than params.yaml's {level:g}")
     if subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, check=True).stdout.strip():
         sys.exit("benchmark: commit or stash your changes first: it reruns stages and restores the committed results")
 
@@ -142,13 +152,14 @@ def main():
     if not args.skip_experiment:
         before = cache_bytes()
         started = time.perf_counter()
-        timed(*dvc("exp", "run", "-S", f"noise_level={args.noise_level}"))
-        added = cache_bytes() - before
-        print(f"\n`dvc exp run -S noise_level={args.noise_level}`: {time.perf_counter() - started:.0f} s, "
+        try:
+            timed(*dvc("exp", "run", "-S", f"noise_level={args.noise_level:g}"))
+        finally:  # back to the committed results in the workspace, even after a failed run
+            subprocess.run(["git", "checkout", "--", "."], check=True)
+            subprocess.run(dvc("checkout", "-q"), check=True)
+        added = cache_bytes() - before  # the experiment stays in `dvc exp show`, its outputs in the cache
+        print(f"\n`dvc exp run -S noise_level={args.noise_level:g}`: {time.perf_counter() - started:.0f} s, "
               f"adds {added / 2**20:.1f} MiB ({added / 1e6:.1f} MB) to .dvc/cache")
-        # Back to the committed results in the workspace; the experiment stays in `dvc exp show`.
-        subprocess.run(["git", "checkout", "--", "."], check=True)
-        subprocess.run(dvc("checkout", "-q"), check=True)
 
 
 if __name__ == "__main__":

@@ -136,6 +136,8 @@ def main():
         parser.error("--epochs must be at least 2: the first epoch is left out")
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    if args.json and not args.json.parent.is_dir():  # now, not after the minutes of timing
+        parser.error(f"--json {args.json}: no folder {args.json.parent} to write it in")
     try:
         params = p.load_params()
         types = {name: p.get(params, f"models.{name}").get("type", "dense") for name in p.model_names(params)}
