@@ -13,6 +13,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 # The stamp names the build installed, so that GPU=1 on a CPU environment installs again.
 INSTALLED := $(VENV)/.installed$(if $(filter 1,$(GPU)),-gpu,-cpu)
+OTHER_BUILD := $(VENV)/.installed$(if $(filter 1,$(GPU)),-cpu,-gpu)
 
 repro: $(INSTALLED)
 	dvc repro
@@ -23,6 +24,9 @@ test: $(INSTALLED)
 $(INSTALLED): requirements.lock
 	$(if $(PYTHON),,$(error no python3 found: this project supports Python 3.11 and 3.12; name one with PYTHON=...))
 	@$(PYTHON) tools/check_python.py
+	@# An environment of the other TensorFlow build is made afresh: the CPU and CUDA builds are
+	@# different packages, and installing one over the other would leave both.
+	test ! -e $(OTHER_BUILD) || rm -rf $(VENV)
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --disable-pip-version-check -r requirements.lock
 	rm -f $(VENV)/.installed-*

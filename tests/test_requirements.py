@@ -123,3 +123,23 @@ def test_make_stops_on_an_unsupported_python_with_one_line(tmp_path):
         (line,) = [line for line in result.stderr.splitlines() if not line.startswith("make")]
         assert line.startswith("Python 3.9 found (") and "this project supports Python 3.11 and 3.12" in line
         assert not venv.exists()  # stopped before creating anything
+
+
+@pytest.mark.parametrize("built, removed", [(".installed-gpu", True), (".installed-cpu", False)])
+def test_make_starts_afresh_from_an_environment_of_the_other_tensorflow_build(tmp_path, built, removed):
+    """`make` (the CPU build) over a `GPU=1` environment would install tensorflow-cpu beside the
+    CUDA build; it removes that environment first. Over its own build it updates in place. A
+    stand-in Python passes the version check, then fails to make a venv, which stops make there."""
+    python = tmp_path / "python"
+    python.write_text(f'#!/bin/sh\n[ "$1" = tools/check_python.py ] && exec "{sys.executable}" "$@"\nexit 1\n')
+    python.chmod(0o755)
+    venv = tmp_path / "venv"
+    venv.mkdir()
+    (venv / built).touch()
+    os.utime(venv / built, (0, 0))  # older than requirements.lock: the lock changed since, so make installs
+    (venv / "kept").touch()
+    result = subprocess.run(
+        ["make", f"PYTHON={python}", f"VENV={venv}", f"{venv}/.installed-cpu"], cwd=PROJECT, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0 and f"{python} -m venv {venv}" in result.stdout  # stopped at the stand-in's venv
+    assert (venv / "kept").exists() is not removed
