@@ -217,18 +217,24 @@ def test_a_model_added_with_its_own_settings_is_trained_and_shown_everywhere(rep
 
 
 def test_a_model_removed_by_an_experiment_is_gone_from_every_output(repo):
-    """`-S '~models.<name>'`: DVC deletes the removed stage's outputs, so only evaluate reruns;
-    back on the commit, `dvc checkout` brings the model back from the cache."""
+    """`-S '~models.<name>'` after another experiment: DVC deletes the removed stage's cached
+    outputs but keeps its git-tracked metrics.json, which that experiment rewrote; evaluate names
+    the folder, and once it is deleted the same experiment completes, only evaluate running.
+    Back on the commit, `dvc checkout` brings the model back."""
     *kept, removed = model_names(repo)
-    result = dvc(repo, "exp", "run", "-S", f"~models.{removed}")
-    assert ran(result.stdout) == {"evaluate"}
+    dvc(repo, "exp", "run", "-S", "noise_level=0.45")  # every model trained again
+    failed = dvc(repo, "exp", "run", "-S", f"~models.{removed}", check=False)
+    assert failed.returncode != 0 and f"evaluate: dvclive/{removed} belong to no model" in failed.stdout + failed.stderr
+    assert not (repo / f"models/{removed}.keras").exists() and not (repo / f"dvclive/{removed}/plots").exists()
+    shutil.rmtree(repo / "dvclive" / removed)
+    assert ran(dvc(repo, "exp", "run").stdout) == {"evaluate"}
     assert list(metrics(repo)) == [*BASELINE_NAMES, *kept]
-    assert not (repo / f"models/{removed}.keras").exists() and not (repo / f"dvclive/{removed}/metrics.json").exists()
     with open(repo / "reports/robustness.csv") as f:
         assert removed not in {row["denoiser"] for row in csv.DictReader(f)}
     restore(repo)
     assert (repo / f"models/{removed}.keras").is_file()
     assert "Data and pipelines are up to date." in dvc(repo, "status").stdout
+
 
 def test_push_then_pull_in_a_second_clone_retrains_nothing(repo, tmp_path):
     restore(repo)  # the committed results, which a clone checks out
