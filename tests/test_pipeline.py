@@ -15,6 +15,7 @@ import yaml
 from dae import noise
 from dae.files import load_arrays
 from dae.params import BASELINE_NAMES
+from dae.plots import MIN_COST_SHOWN
 from tests.conftest import PROJECT
 from tests.e2e import dvc, environment, metrics, model_names, new_repo, ran, restore, run, set_params
 
@@ -102,6 +103,9 @@ def test_plots_show_draws_each_figure_once_with_a_colour_per_model(repo, tmp_pat
     (chart,) = shown["reports/robustness.csv"]
     assert chart["content"]["encoding"]["strokeDash"]["field"] == "kind"
     assert chart["content"]["encoding"]["y"]["scale"]["type"] == "log"
+    # ... leaving out what a log scale cannot show, where the PNG does, and saying so
+    (cut,) = [step["filter"] for step in chart["content"]["transform"] if "filter" in step]
+    assert float(cut.split(">=")[1]) == MIN_COST_SHOWN and "left out" in chart["content"]["title"]["subtitle"]
     params = yaml.safe_load((repo / "params.yaml").read_text())
     rows = list(csv.DictReader((repo / "reports/robustness.csv").read_text().splitlines()))
     denoisers = [*BASELINE_NAMES, *params["models"]]

@@ -55,6 +55,11 @@ def test_the_robustness_figure_draws_a_line_per_denoiser():
     assert labels == ["noisy_input", "clipped_input", "wiener", "half", "trained at 0.6"]
     noisy_line = figure.axes[0].get_lines()[0]
     assert list(noisy_line.get_xdata()) == LEVELS[1:]  # its cost of 0 at level 0 has no place on a log scale
+    # ... and a note says which costs were left out, and where
+    notes = [text.get_text() for text in figure.axes[0].texts]
+    assert notes == ["off the scale, cost below $10^{-4}$: noisy_input, clipped_input, wiener at level 0"]
+    without_level_0 = robustness_curves([row for row in rows if row["noise_level"] > 0], trained_level=0.6)
+    assert len(without_level_0.axes[0].texts) == 0
 
 
 @pytest.mark.parametrize("noise_type", ["masking", "salt_and_pepper"])
