@@ -6,6 +6,7 @@ import sys
 import keras
 import numpy as np
 import pytest
+import yaml
 from PIL import Image, ImageDraw
 
 from dae.images import ImageError, read_grey, to_mnist
@@ -145,6 +146,7 @@ def test_a_model_not_trained_yet_is_named_with_what_to_run(tmp_path):
         cwd=tmp_path, capture_output=True, text=True, env=default_logging(PYTHONPATH=str(PROJECT)),
     )
     assert result.returncode == 1
+    first = next(iter(yaml.safe_load((tmp_path / "params.yaml").read_text())["models"]))  # the default model
     assert result.stderr.strip() == (
-        "denoise: no trained model at models/shallow.keras: run `dvc repro` to train it, or `dvc pull` to fetch it from a DVC remote"
+        f"denoise: no trained model at models/{first}.keras: run `dvc repro` to train it, or `dvc pull` to fetch it from a DVC remote"
     )

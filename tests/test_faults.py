@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from dae.params import BASELINE_NAMES
+from tests.conftest import PROJECT
 from tests.e2e import TINY, dvc, environment, metrics, model_names, new_repo, ran, restore, run, set_params
 
 RESUME = ".dvc/tmp/train-resume"  # where stages/train.py keeps an interrupted run's last epoch
@@ -35,6 +36,10 @@ def results(repo):
     """The metrics and every model's bytes: what an interrupted run must give back exactly."""
     return metrics(repo), {name: (repo / f"models/{name}.keras").read_bytes() for name in model_names(repo)}
 
+
+# The first and the last model of the project's params.yaml, which the tiny pipeline trains.
+MODELS = list(yaml.safe_load((PROJECT / "params.yaml").read_text())["models"])
+FIRST, LAST = MODELS[0], MODELS[-1]
 
 # The folders that some stage reads.
 READ_BY_STAGES = ("data/raw", "data/prepared", "data/noisy", "models", "dvclive")
@@ -100,26 +105,26 @@ def stop(process, signum):
         ("train.epochs=many", "params.yaml: `train.epochs` = 'many' is invalid: expected an integer"),
         ("seed=4294967296", "params.yaml: `seed` = 4294967296 is invalid: expected an integer <= 4294967295"),
         ("noise_type=speckle", "params.yaml: `noise_type` = 'speckle' is invalid: expected one of 'gaussian', 'masking'"),
-        ("+models.deep.type=rnn", "params.yaml: `models.deep.type` = 'rnn' is invalid: expected one of 'dense', 'conv'"),
-        ("+models.deep.dropout=0.5", "params.yaml: `models.deep` has unknown settings 'dropout': expected `encoder`"),
-        ("+models.deep.activation=relux", "params.yaml: `models.deep.activation` = 'relux' is invalid: expected the name of a Keras activation"),
-        ("+models.deep.shift=5", "params.yaml: `models.deep.shift` = 5 is invalid: expected an integer <= 4"),
+        (f"+models.{LAST}.type=rnn", f"params.yaml: `models.{LAST}.type` = 'rnn' is invalid: expected one of 'dense', 'conv'"),
+        (f"+models.{LAST}.dropout=0.5", f"params.yaml: `models.{LAST}` has unknown settings 'dropout': expected `encoder`"),
+        (f"+models.{LAST}.activation=relux", f"params.yaml: `models.{LAST}.activation` = 'relux' is invalid: expected the name of a Keras activation"),
+        (f"+models.{LAST}.shift=5", f"params.yaml: `models.{LAST}.shift` = 5 is invalid: expected an integer <= 4"),
         (
-            "+models.deep.type=conv +models.deep.initializer=identity",
-            "params.yaml: `models.deep.initializer` = 'identity' is invalid: expected 'reference_uniform' or the name of a "
+            f"+models.{LAST}.type=conv +models.{LAST}.initializer=identity",
+            f"params.yaml: `models.{LAST}.initializer` = 'identity' is invalid: expected 'reference_uniform' or the name of a "
             "Keras initializer that draws a conv model's kernels",
         ),
         ("train.weight_decay=-0.1", "params.yaml: `train.weight_decay` = -0.1 is invalid: expected a number >= 0"),
-        ("+models.deep.batch_size=7", "params.yaml: `models.deep.batch_size` = 7 is invalid: expected a divisor of the 10000 training images"),
+        (f"+models.{LAST}.batch_size=7", f"params.yaml: `models.{LAST}.batch_size` = 7 is invalid: expected a divisor of the 10000 training images"),
         # Valid each on its own: a model's own shift, the stored noisy images; refused by the noise
         # stage, before it writes the stored noisy images.
         (
-            "+models.shallow.shift=2 train.noise=stored",
-            "noise: params.yaml: `models.shallow.shift` = 2 is invalid with `train.noise: stored`: the stored noisy images cannot be shifted",
+            f"+models.{FIRST}.shift=2 train.noise=stored",
+            f"noise: params.yaml: `models.{FIRST}.shift` = 2 is invalid with `train.noise: stored`: the stored noisy images cannot be shifted",
         ),
         # Settings that later stages read stop the first training, not the stage that reads them.
         ("noise_level=0.45 evaluate.dpi=5", "train: params.yaml: `evaluate.dpi` = 5 is invalid: expected an integer >= 20"),
-        ("train.learning_rate=0.02 +models.deep.epochs=0", "train: params.yaml: `models.deep.epochs` = 0 is invalid: expected an integer >= 1"),
+        (f"train.learning_rate=0.02 +models.{LAST}.epochs=0", f"train: params.yaml: `models.{LAST}.epochs` = 0 is invalid: expected an integer >= 1"),
     ],
 )
 def test_exp_run_with_an_invalid_param_fails_before_training_naming_the_key(done, setting, message):

@@ -6,6 +6,7 @@ import sys
 
 import keras
 import numpy as np
+import yaml
 
 from dae import noise
 from dae.files import save_arrays
@@ -22,14 +23,16 @@ def score(folder, *args):
 
 def test_scores_each_model_on_noise_of_another_seed(tmp_path):
     shutil.copy(PROJECT / "params.yaml", tmp_path)
+    names = list(yaml.safe_load((tmp_path / "params.yaml").read_text())["models"])
+    chosen = names[-1]
     images = digit_bytes(50)
     (tmp_path / "data/prepared").mkdir(parents=True)
     save_arrays(tmp_path / "data/prepared/test.npz", images=images, labels=np.zeros(50, np.uint8))
     (tmp_path / "models").mkdir()
     keras.utils.set_random_seed(0)
-    for name in ("shallow", "deep"):
+    for name in names:
         save_model(build_autoencoder([8]), tmp_path / "models" / f"{name}.keras")
-    result = score(tmp_path, "--model", "deep", "--seed", "5")
+    result = score(tmp_path, "--model", chosen, "--seed", "5")
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # none of TensorFlow's start-up notices (dae.process.startup_notices_hidden)
     lines = result.stdout.splitlines()
@@ -37,15 +40,15 @@ def test_scores_each_model_on_noise_of_another_seed(tmp_path):
     clean = noise.to_unit(images)
     noisy = noise.add_noise(clean, 0.6, noise.rng(5, "test"))
     assert lines[1] == f"score noisy_input: cost {cost(noisy, clean):.6f}"
-    deep = keras.models.load_model(tmp_path / "models/deep.keras", compile=False)
-    assert lines[2:] == [f"score deep: cost {cost(deep(noisy).numpy(), clean):.6f}"]
+    model = keras.models.load_model(tmp_path / "models" / f"{chosen}.keras", compile=False)
+    assert lines[2:] == [f"score {chosen}: cost {cost(model(noisy).numpy(), clean):.6f}"]
     # By default, the params' seed plus one: never the test noise that evaluate scored.
     assert "drawn with seed 1" in score(tmp_path).stdout.splitlines()[0]
     shutil.rmtree(tmp_path / "models")
     untrained = score(tmp_path)
     assert untrained.returncode == 1 and untrained.stderr.strip() == (
-        "score: no trained model at models/shallow.keras, models/deep.keras: run `dvc repro` to train it, "
+        f"score: no trained model at {', '.join(f'models/{name}.keras' for name in names)}: run `dvc repro` to train it, "
         "or `dvc pull` to fetch it from a DVC remote"
     )
     refused = score(tmp_path, "--model", "wide")
-    assert refused.returncode == 2 and "--model wide: not in params.yaml `models` (found: shallow, deep)" in refused.stderr
+    assert refused.returncode == 2 and f"--model wide: not in params.yaml `models` (found: {', '.join(names)})" in refused.stderr
