@@ -1,12 +1,12 @@
 """Training throughput, side by side: this project's training against the reference's own loop.
 
 Run from the project root after `dvc repro prepare`:
-    python -m benchmarks.train_speed [--epochs 3] [--rounds 2] [--models shallow deep]
+    python -m benchmarks.train_speed [--epochs 3] [--rounds 2] [--models NAME ...]
 
-For each dense model of params.yaml (the reference's loop has no conv counterpart), at the
-reference's settings (batch 100, Adam 0.01, Gaussian noise 0.6 drawn afresh per batch, the
-55,000 training images), each measurement runs in its own process, ours and the reference's
-alternating, so that drift on a shared machine hits both. The first epoch of each
+For each dense model of params.yaml, or those named by --models (the reference's loop has no
+conv counterpart), at the reference's settings (batch 100, Adam 0.01, Gaussian noise 0.6 drawn
+afresh per batch, the 55,000 training images), each measurement runs in its own process, ours
+and the reference's alternating, so that drift on a shared machine hits both. The first epoch of each
 run (tracing and compiling) is left out. Prints a table: seconds per epoch (best run), images
 per second, the ratio of the two, the achieved GFLOP/s and the peak resident memory.
 """
