@@ -44,15 +44,22 @@ def imported_modules(nodes, package=None):
                 yield from (f"{module}.{alias.name}" for alias in node.names)
 
 
+def in_ci():
+    """Whether the tests run in CI (CI=1, true or yes, as `.ci/run` sets): there, what cannot be
+    checked fails instead of skipping, so that it cannot pass unnoticed."""
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
 @pytest.fixture(scope="session")
 def mnist_mirror(tmp_path_factory):
-    """A local folder holding the four MNIST files, verified: MNIST_MIRROR itself when it is a
-    folder, else a copy fetched from it (a URL base). Without it the tests that need MNIST skip,
-    except in CI (CI=1 or true, as `.ci/run` sets), where a missing mirror must not pass unnoticed."""
+    """A local folder holding the four MNIST files: MNIST_MIRROR itself when it is a folder (the
+    `fetch` stage verifies the files it copies from there), else a copy fetched from it (a URL
+    base) and verified. Without it the tests that need MNIST skip, except in CI (`in_ci`), where
+    a missing mirror must not pass unnoticed."""
     mirror = os.environ.get(mnist.MIRROR_VARIABLE, "").strip()
     if not mirror:
         message = f"set {mnist.MIRROR_VARIABLE} to a folder or URL base holding the four MNIST files"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        if in_ci():
             pytest.fail(message)
         pytest.skip(message)
     if Path(mirror).is_dir():

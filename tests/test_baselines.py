@@ -65,14 +65,17 @@ def test_on_digits_the_filter_beats_clipping_which_beats_doing_nothing():
 
 
 def test_a_saved_fit_loads_as_the_stage_stores_it(tmp_path):
-    fit, spectrum = baselines.wiener_arrays(digits(300), 0.6)
+    images = digits(300)
+    fit, spectrum = baselines.wiener_arrays(images, 0.6)
+    loaded = {}
     for name, arrays, spec in (("fit", fit, baselines.WIENER_FIT), ("spectrum", spectrum, baselines.SPECTRUM)):
         save_arrays(tmp_path / f"{name}.npz", **arrays)
-        loaded = load_arrays(tmp_path / f"{name}.npz", **spec)
+        loaded[name] = load_arrays(tmp_path / f"{name}.npz", **spec)
         for key in arrays:
-            np.testing.assert_array_equal(loaded[key], arrays[key])
-    refitted = baselines.fit_wiener(None, 0.6, spectrum=tuple(spectrum.values()))
-    np.testing.assert_array_equal(refitted["matrix"], fit["matrix"])  # the spectrum is all a refit needs
+            np.testing.assert_array_equal(loaded[name][key], arrays[key])
+    # The spectrum read back is all a refit needs: the filter fitted from the images themselves.
+    refitted = baselines.fit_wiener(None, 0.6, spectrum=tuple(loaded["spectrum"][key] for key in baselines.SPECTRUM))
+    np.testing.assert_array_equal(refitted["matrix"], baselines.fit_wiener(images, 0.6)["matrix"])
     save_arrays(tmp_path / "bad.npz", **{**fit, "matrix": fit["matrix"][:10]})
     with pytest.raises(ValueError, match="bad.npz: array `matrix` has shape"):
         load_arrays(tmp_path / "bad.npz", **baselines.WIENER_FIT)

@@ -118,10 +118,13 @@ def test_the_folders_made_for_figures_go_again_when_no_image_could_be_read(tmp_p
     )
     assert result.returncode == 1 and (tmp_path / "mine").is_dir() and not (tmp_path / "gone").exists()
 
+
 @pytest.mark.parametrize("flag, value", [("--noise", "-1"), ("--noise", "nan"), ("--seed", "-1"), ("--model", "shalow")])
 def test_the_command_refuses_a_bad_option_before_loading_anything(tmp_path, flag, value):
+    (tmp_path / "damaged.keras").write_bytes(b"not a model")  # loading it would fail otherwise
+    model = [] if flag == "--model" else ["--model", str(tmp_path / "damaged.keras")]
     result = subprocess.run(
-        [sys.executable, "-m", "tools.denoise", flag, value, str(tmp_path / "x.png")],
+        [sys.executable, "-m", "tools.denoise", *model, flag, value, str(tmp_path / "x.png")],
         cwd=PROJECT, capture_output=True, text=True,
     )
     assert result.returncode == 2 and f"{flag} {value} is invalid" in result.stderr

@@ -41,7 +41,15 @@ def test_cost_curves_from_dvclive_histories(tmp_path):
     plots.save_figure(figure, tmp_path / "curves.png", dpi=50)
     first = (tmp_path / "curves.png").read_bytes()
     plots.save_figure(plots.cost_curves(curves), tmp_path / "curves.png", dpi=50)
-    assert (tmp_path / "curves.png").read_bytes() == first  # no timestamp in the file
+    assert (tmp_path / "curves.png").read_bytes() == first
+    # No time and no software version in the file: PNG text and time chunks, by their type.
+    chunks, at = [], 8
+    while at < len(first):
+        length = int.from_bytes(first[at : at + 4], "big")
+        chunks.append(first[at + 4 : at + 8])
+        at += 12 + length
+    assert chunks[0] == b"IHDR" and chunks[-1] == b"IEND"
+    assert not {b"tIME", b"tEXt", b"iTXt", b"zTXt"} & set(chunks)
 
 
 

@@ -12,7 +12,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, in_ci
 
 # Target triples as uv names them, for the platforms the README promises.
 PLATFORMS = ["x86_64-manylinux_2_28", "aarch64-manylinux_2_28", "aarch64-apple-darwin", "x86_64-pc-windows-msvc"]
@@ -60,7 +60,10 @@ def uv():
     found = shutil.which("uv", path=os.path.dirname(sys.executable)) or shutil.which("uv")
     assert found, "uv is pinned in requirements.txt; reinstall the environment"
     if not index_reachable():
-        pytest.skip("the package index cannot be reached, so the requirements cannot be resolved")
+        message = "the package index cannot be reached, so the requirements cannot be resolved"
+        if in_ci():  # the check that the lock installs everywhere must not pass unnoticed
+            pytest.fail(message)
+        pytest.skip(message)
     return found
 
 

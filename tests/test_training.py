@@ -333,6 +333,17 @@ def test_training_under_a_mirrored_strategy_takes_the_same_steps():
     assert found["history"]["loss"][-1] < 0.8 * found["history"]["loss"][0]
 
 
+class EpochsBegun(keras.callbacks.Callback):
+    """Records the epochs that training begins, which saved epochs replayed to the callbacks are not."""
+
+    def __init__(self):
+        super().__init__()
+        self.epochs = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs.append(epoch)
+
+
 class Interrupt(keras.callbacks.Callback):
     """Stops training as a kill would, once `epochs` epochs have finished and been saved."""
 
@@ -365,7 +376,9 @@ def test_an_interrupted_run_resumes_to_the_weights_of_an_uninterrupted_one(tmp_p
         run(epochs=4, backup=tmp_path / "cut", callbacks=[Interrupt(2)])
     assert sorted(path.name for path in (tmp_path / "cut").iterdir()) == ["epoch-00002.json", "epoch-00002.weights.h5"]
     capsys.readouterr()
-    resumed, resumed_history = run(epochs=4, backup=tmp_path / "cut")
+    begun = EpochsBegun()
+    resumed, resumed_history = run(epochs=4, backup=tmp_path / "cut", callbacks=[begun])
+    assert begun.epochs == [2, 3]  # resumed: only the epochs after the saved ones trained
     assert resumed_history == plain_history
     for a, b in zip(plain.get_weights(), resumed.get_weights()):
         np.testing.assert_array_equal(a, b)
