@@ -96,7 +96,7 @@ def test_load_model_gives_back_the_saved_weights(tmp_path):
         np.testing.assert_array_equal(saved, restored)
 
 
-@pytest.mark.parametrize("damage, reason", [("truncate", ""), ("garbage", "not a zip archive, as a .keras file is")])
+@pytest.mark.parametrize("damage, reason", [("truncate", "not a zip archive"), ("garbage", "not a zip archive, as a .keras file is")])
 def test_a_damaged_model_file_names_itself(tmp_path, damage, reason):
     path = tmp_path / "m.keras"
     save_model(build_autoencoder([16]), path)
