@@ -6,12 +6,12 @@ import sys
 import keras
 import numpy as np
 import pytest
-import yaml
 from PIL import Image, ImageDraw
 
 from dae.images import ImageError, read_grey, to_mnist
 from dae.models import build_autoencoder, save_model
 from tests.conftest import PROJECT, default_logging
+from tests.e2e import model_names
 
 
 def draw_seven(size=(240, 300), ink="black", paper="white", width=18, mode="RGB"):
@@ -149,7 +149,7 @@ def test_a_model_not_trained_yet_is_named_with_what_to_run(tmp_path):
         cwd=tmp_path, capture_output=True, text=True, env=default_logging(PYTHONPATH=str(PROJECT)),
     )
     assert result.returncode == 1
-    first = next(iter(yaml.safe_load((tmp_path / "params.yaml").read_text())["models"]))  # the default model
+    first = model_names(tmp_path)[0]  # the default model
     assert result.stderr.strip() == (
         f"denoise: no trained model at models/{first}.keras: run `dvc repro` to train it, or `dvc pull` to fetch it from a DVC remote"
     )

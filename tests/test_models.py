@@ -1,6 +1,7 @@
 import hashlib
 import subprocess
 import sys
+import zipfile
 
 import keras
 import numpy as np
@@ -96,11 +97,21 @@ def test_load_model_gives_back_the_saved_weights(tmp_path):
         np.testing.assert_array_equal(saved, restored)
 
 
-@pytest.mark.parametrize("damage, reason", [("truncate", "not a zip archive"), ("garbage", "not a zip archive, as a .keras file is")])
+@pytest.mark.parametrize(
+    "damage, reason",
+    [("truncate", "not a zip archive"), ("garbage", "not a zip archive, as a .keras file is"), ("entry", "JSONDecodeError")],
+)
 def test_a_damaged_model_file_names_itself(tmp_path, damage, reason):
     path = tmp_path / "m.keras"
     save_model(build_autoencoder([16]), path)
-    path.write_bytes(path.read_bytes()[:1000] if damage == "truncate" else b"not a model")
+    if damage == "entry":  # a sound zip archive whose model description is not JSON: Keras's own error
+        with zipfile.ZipFile(path) as archive:
+            entries = {name: archive.read(name) for name in archive.namelist()}
+        with zipfile.ZipFile(path, "w") as archive:
+            for name, data in entries.items():
+                archive.writestr(name, b"{not json" if name == "config.json" else data)
+    else:
+        path.write_bytes(path.read_bytes()[:1000] if damage == "truncate" else b"not a model")
     with pytest.raises(DataError, match=f"{path}: cannot load as a Keras model: {reason}") as refused:
         load_model(path)
     assert "File not found" not in str(refused.value)  # Keras's reason for a file that is not a zip

@@ -110,14 +110,14 @@ def test_load_params_reads_yaml_as_dvc_does(tmp_path):
 
 def test_the_project_params_pass_every_check():
     """The project's own params.yaml, through the checks of the library and of the first training
-    (every model's settings, `train`'s, `prepare.train_size` against the batch sizes, `evaluate`'s)."""
+    (every model's settings, `train`'s, `prepare.train_size` against the batch sizes, the stored
+    noise against shifts, `evaluate`'s)."""
     params = p.load_params(PROJECT / "params.yaml")
     names = p.model_names(params)
     noise_type, level, _ = p.noise(params)
     assert noise_type in p.NOISE_TYPES and 0 <= level <= p.max_noise_level(noise_type) and p.seed(params) >= 0
-    assert p.evaluate_settings(params, noise_type)
-    assert [p.integer(params, f"prepare.{split}_size", low=1) for split in ("validation", "train", "test")]
-    assert p.stored_noise(params) in (True, False) and all(p.shift(params, name) >= 0 for name in names)
+    for split in ("validation", "test"):  # the training split's size the first training checks
+        p.integer(params, f"prepare.{split}_size", low=1)
     script = "import sys; from stages.train import read_params; read_params(sys.argv[1])"
     checked = subprocess.run([sys.executable, "-c", script, names[0]], cwd=PROJECT, capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr

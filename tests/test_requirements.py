@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import urllib.request
 
 import pytest
@@ -46,13 +47,17 @@ def test_the_environment_holds_exactly_the_locked_versions():
     assert sorted(set(installed) - set(locked) - unlocked) == []
 
 
-def index_reachable():
+def index_reachable(attempts=3):
+    """Whether uv's package index answers, asked up to `attempts` times: one lost request on a
+    network that works must not fail CI."""
     url = os.environ.get("UV_DEFAULT_INDEX", "https://pypi.org/simple/").rstrip("/") + "/pip/"
-    try:
-        with urllib.request.urlopen(url, timeout=15):
-            return True
-    except OSError:
-        return False
+    for attempt in range(attempts):
+        try:
+            with urllib.request.urlopen(url, timeout=15):
+                return True
+        except OSError:
+            time.sleep(2 * attempt)
+    return False
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,13 @@ import sys
 
 import keras
 import numpy as np
-import yaml
 
 from dae import noise
 from dae.files import save_arrays
 from dae.metrics import cost
 from dae.models import build_autoencoder, save_model
 from tests.conftest import PROJECT, default_logging
+from tests.e2e import model_names
 from tests.test_training import digit_bytes
 
 
@@ -23,7 +23,7 @@ def score(folder, *args):
 
 def test_scores_each_model_on_noise_of_another_seed(tmp_path):
     shutil.copy(PROJECT / "params.yaml", tmp_path)
-    names = list(yaml.safe_load((tmp_path / "params.yaml").read_text())["models"])
+    names = model_names(tmp_path)
     chosen = names[-1]
     images = digit_bytes(50)
     (tmp_path / "data/prepared").mkdir(parents=True)
