@@ -164,8 +164,6 @@ def main():
         f"train {name}: {config['type']} encoder {config['encoder']}, {len(images)} images with {config['noise_type']} noise "
         f"{config['noise_level']:g}, {config['epochs']} epochs, on {device}"
     )
-    if any(backup.glob("epoch-*.weights.h5")):
-        print(f"train {name}: resuming an interrupted run after its last finished epoch, kept in {backup}/")
     # The history is written beside the backup and moved into dvclive/ only once the model is
     # saved: a failed or killed run leaves no partial history there.
     live = Live(str(backup / "dvclive"), dvcyaml=False, save_dvc_exp=False)

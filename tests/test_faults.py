@@ -181,10 +181,12 @@ def test_sigkill_during_training_then_repro_gives_the_uninterrupted_result(tmp_p
     # Nothing that looks like a result: no model, no metrics summary, no temporary file.
     assert sorted(path.name for path in (repo / "models").iterdir()) in ([], [".gitignore"])
     assert not list(repo.glob("dvclive/*/*")) and stray_files(repo) == []
-    assert list((repo / RESUME).glob("*/epoch-*.weights.h5"))  # the last finished epoch, kept to resume
+    (kept,) = (repo / RESUME).glob("*/epoch-*.weights.h5")  # the last finished epoch, kept to resume
+    epoch = int(kept.name.split(".")[0].removeprefix("epoch-"))
 
     resumed = dvc(repo, "repro")
-    assert "resuming an interrupted run after its last finished epoch" in resumed.stdout
+    # Said once that epoch's state is loaded, so training goes on after it.
+    assert f"{kept.parent.relative_to(repo)}: resuming an interrupted run after epoch {epoch}, its last finished one" in resumed.stdout
     assert not (repo / RESUME).exists() or not any((repo / RESUME).iterdir())
     after_kill, lock = results(repo), (repo / "dvc.lock").read_text()
 

@@ -382,8 +382,12 @@ def test_an_interrupted_run_resumes_to_the_weights_of_an_uninterrupted_one(tmp_p
     assert resumed_history == plain_history
     for a, b in zip(plain.get_weights(), resumed.get_weights()):
         np.testing.assert_array_equal(a, b)
-    # The saved epochs are replayed to the callbacks (the cost log, dvclive), then the new ones follow.
-    assert [line.split(" cost")[0] for line in capsys.readouterr().out.splitlines()] == [f"Epoch: {k}" for k in range(1, 5)]
+    # Said once the saved state is loaded; the saved epochs are replayed to the callbacks (the cost
+    # log, dvclive), then the new ones follow.
+    assert [line.split(" cost")[0] for line in capsys.readouterr().out.splitlines()] == [
+        f"{tmp_path / 'cut'}: resuming an interrupted run after epoch 2, its last finished one",
+        *(f"Epoch: {k}" for k in range(1, 5)),
+    ]
 
 
 def test_a_damaged_backup_is_dropped_and_training_starts_over(tmp_path, capsys):

@@ -28,7 +28,7 @@ class EpochBackup(keras.callbacks.Callback):
         self.history = {}
 
     def restore(self, trainer):
-        """Load the last saved epoch into the compiled `trainer`; return the number of epochs it had done.
+        """Load the last saved epoch into the compiled `trainer`, and say so; return the number of epochs it had done.
 
         A backup that cannot be read (a disk fault, an edit by hand) is said so and dropped, and
         training starts from the beginning: never a run that fails the same way every time.
@@ -50,6 +50,7 @@ class EpochBackup(keras.callbacks.Callback):
             for broken in self.folder.glob("epoch-*"):
                 broken.unlink()
             return 0
+        print(f"{self.folder}: resuming an interrupted run after epoch {epoch}, its last finished one")
         return epoch
 
     def on_epoch_end(self, epoch, logs=None):
