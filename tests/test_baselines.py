@@ -140,6 +140,18 @@ def test_the_spectrum_of_uint8_pixels_is_exact_whatever_the_chunks():
     np.testing.assert_allclose(whole[1], as_floats[1], atol=1e-9 * whole[1].max())
 
 
+def test_the_moment_sums_of_uint8_pixels_are_exact():
+    """Summed in float32 a few hundred rows at a time, yet equal to the integer sums, even for the
+    largest pixels (a float32 sum of more such products would round)."""
+    from tests.test_training import digit_bytes
+
+    for rows in (digit_bytes(700).reshape(700, -1), np.full((3 * baselines.EXACT_FLOAT32_ROWS, 784), 255, np.uint8)):
+        wide = rows.astype(np.int64)
+        sums, products = baselines.moment_sums(rows)
+        np.testing.assert_array_equal(sums, wide.sum(axis=0))
+        np.testing.assert_array_equal(products, wide.T @ wide)
+
+
 def test_the_stage_arrays_from_uint8_pixels_are_the_fits_of_the_pixels_in_the_unit_interval():
     from tests.test_training import digit_bytes
 
