@@ -8,6 +8,7 @@ start-up lines again when debugging.
 """
 
 import gc
+import io
 import os
 import re
 import signal
@@ -51,7 +52,7 @@ def blas_core(flags):
 def setup_entry_point():
     """Call before NumPy or TensorFlow loads: OpenBLAS's kernels (`blas_core`) and threads
     (`BLAS_THREADS`, at most one a CPU: OpenBLAS's own cap) and TensorFlow's log level, each unless
-    set already, and SIGTERM ending the process as Ctrl-C does."""
+    set already, standard output written a line at a time, and SIGTERM ending the process as Ctrl-C does."""
     core = blas_core(cpu_flags())
     if core:  # both read once, as NumPy loads OpenBLAS
         os.environ.setdefault("OPENBLAS_CORETYPE", core)
@@ -63,6 +64,11 @@ def setup_entry_point():
         # Real failures still stop the stage with a Python exception and its message. (TensorFlow
         # reads it once, as it loads: so before any import of it.)
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # Each line out as it is printed, even where DVC's output goes to a pipe or a file (`| tee`, a CI
+    # log, a queued experiment's log), in which Python would hold it until its buffer filled: a
+    # training's first lines then show as it starts, not with its first epoch's.
+    if isinstance(sys.stdout, io.TextIOWrapper):  # not a stand-in, such as pytest's capture
+        sys.stdout.reconfigure(line_buffering=True)
     # SIGTERM (`kill`, a CI timeout) ends the process like Ctrl-C does, through its `finally` blocks,
     # so that no temporary file is left; Python's default would stop it on the spot.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))

@@ -339,3 +339,18 @@ def test_stages_and_tools_run_numpy_on_openblas_haswell_kernels_unless_told_othe
     assert setup["OPENBLAS_CORETYPE"] == setup["Core"] == "Haswell"
     setup = openblas_setup(package, OPENBLAS_CORETYPE="Sandybridge")  # the user's choice stands
     assert setup["OPENBLAS_CORETYPE"] == setup["Core"] == "Sandybridge"
+
+
+@pytest.mark.parametrize("package", ["stages", "tools"])
+def test_stages_and_tools_write_each_line_as_they_print_it(package):
+    """Into a pipe, as under DVC, a printed line arrives while the process runs on, not at its end
+    (PYTHONUNBUFFERED, which would do that for any Python, left out)."""
+    script = f"import {package}, time; print('first line'); time.sleep(60)"
+    env = environment_without(["PYTHONUNBUFFERED"])
+    with subprocess.Popen([sys.executable, "-c", script], cwd=PROJECT, stdout=subprocess.PIPE, env=env) as process:
+        try:
+            ready, _, _ = select.select([process.stdout], [], [], 20)
+            assert ready, "nothing arrived in 20 s"
+            assert process.stdout.readline() == b"first line\n"
+        finally:
+            process.kill()
