@@ -107,17 +107,17 @@ MIN_COST_SHOWN = 1e-4
 def robustness_curves(rows, trained_level, noise_type="gaussian"):
     """Test cost against test noise level, a line per denoiser of `rows` (dae.robustness), the
     baselines dashed, on a log scale from MIN_COST_SHOWN. The costs below it (the baselines' on
-    noiseless images, 0 or rounding errors of it) are left out, and a note in a corner names them."""
+    noiseless images, 0 or rounding errors of it) are left out, and a note under the axes names them."""
     figure, ax = plt.subplots(figsize=(7.5, 4.5))
     off_scale = {}  # level -> the denoisers whose cost there the log scale cannot show
     for row in rows:
         if row["cost"] < MIN_COST_SHOWN:
             off_scale.setdefault(row["noise_level"], []).append(row["denoiser"])
-    if off_scale:
+    if off_scale:  # below the x axis's label, where it covers no line whatever the data
         where = "; ".join(f"{', '.join(names)} at level {level:g}" for level, names in off_scale.items())
         note = f"off the scale, cost below $10^{{{math.log10(MIN_COST_SHOWN):.0f}}}$: {where}"
-        box = dict(facecolor="white", edgecolor="none", alpha=0.9, pad=2)
-        ax.text(0.99, 0.02, note, transform=ax.transAxes, ha="right", va="bottom", fontsize=8, color="dimgray", bbox=box)
+        ax.annotate(note, (1, 0), xycoords="axes fraction", xytext=(0, -36), textcoords="offset points",
+                    ha="right", va="top", fontsize=8, color="dimgray")
     for name in dict.fromkeys(row["denoiser"] for row in rows):
         mine = [row for row in rows if row["denoiser"] == name and row["cost"] >= MIN_COST_SHOWN]
         dashes = "--" if mine and mine[0]["kind"] == "baseline" else "-"
