@@ -2,6 +2,7 @@
 
 import csv
 import math
+import textwrap
 
 import matplotlib
 
@@ -102,6 +103,8 @@ def save_figure(figure, path, dpi):
 
 # 40 dB of PSNR: a cost below this is no denoising task at all.
 MIN_COST_SHOWN = 1e-4
+# Characters in a line of the robustness figure's note: about the width of its axes at 8 points.
+NOTE_WIDTH = 100
 
 
 def robustness_curves(rows, trained_level, noise_type="gaussian"):
@@ -115,7 +118,8 @@ def robustness_curves(rows, trained_level, noise_type="gaussian"):
             off_scale.setdefault(row["noise_level"], []).append(row["denoiser"])
     if off_scale:  # below the x axis's label, where it covers no line whatever the data
         where = "; ".join(f"{', '.join(names)} at level {level:g}" for level, names in off_scale.items())
-        note = f"off the scale, cost below $10^{{{math.log10(MIN_COST_SHOWN):.0f}}}$: {where}"
+        # Wrapped to the figure's width, however many levels and names it lists.
+        note = textwrap.fill(f"off the scale, cost below $10^{{{math.log10(MIN_COST_SHOWN):.0f}}}$: {where}", NOTE_WIDTH)
         ax.annotate(note, (1, 0), xycoords="axes fraction", xytext=(0, -36), textcoords="offset points",
                     ha="right", va="top", fontsize=8, color="dimgray")
     for name in dict.fromkeys(row["denoiser"] for row in rows):

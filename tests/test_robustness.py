@@ -58,14 +58,27 @@ def test_the_robustness_figure_draws_a_line_per_denoiser():
     # ... and a note says which costs were left out, and where
     notes = [text.get_text() for text in figure.axes[0].texts]
     assert notes == ["off the scale, cost below $10^{-4}$: noisy_input, clipped_input, wiener at level 0"]
-    # under the axes and their label, where it covers no line, and inside the figure
+    assert_note_under_the_axes(figure)
+    without_level_0 = robustness_curves([row for row in rows if row["noise_level"] > 0], trained_level=0.6)
+    assert len(without_level_0.axes[0].texts) == 0
+
+
+def assert_note_under_the_axes(figure):
+    """The note lies under the axes and their label, where it covers no line, and inside the figure."""
     figure.canvas.draw()
     renderer = figure.canvas.get_renderer()
     note, label = (text.get_window_extent(renderer) for text in (figure.axes[0].texts[0], figure.axes[0].xaxis.label))
     assert 0 <= note.y0 and note.y1 < label.y0 < figure.axes[0].get_window_extent(renderer).y0
     assert 0 <= note.x0 and note.x1 <= figure.bbox.x1
-    without_level_0 = robustness_curves([row for row in rows if row["noise_level"] > 0], trained_level=0.6)
-    assert len(without_level_0.axes[0].texts) == 0
+
+
+def test_a_long_note_is_wrapped_inside_the_figure():
+    levels = [0.0, 0.001, 0.002, 0.003, 0.005, 0.008, 0.5]  # Gaussian noise below 0.01 costs under 1e-4
+    rows = robustness(digits(200), digits(30, seed=1), {"a_rather_long_model_name": halve}, levels, seed=0)
+    figure = robustness_curves(rows, trained_level=0.6)
+    note = figure.axes[0].texts[0].get_text()
+    assert note.count("at level") == 6 and note.count("\n") >= 2
+    assert_note_under_the_axes(figure)
 
 
 @pytest.mark.parametrize("noise_type", ["masking", "salt_and_pepper"])
