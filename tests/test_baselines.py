@@ -142,10 +142,13 @@ def test_the_spectrum_of_uint8_pixels_is_exact_whatever_the_chunks():
 
 def test_the_moment_sums_of_uint8_pixels_are_exact():
     """Summed in float32 a few hundred rows at a time, yet equal to the integer sums, even for the
-    largest pixels (a float32 sum of more such products would round)."""
+    largest pixels: 259 products of 255^2 sum to an odd integer above 2^24, which float32 cannot
+    hold, so a chunk of 259 rows or more fails here."""
     from tests.test_training import digit_bytes
 
-    for rows in (digit_bytes(700).reshape(700, -1), np.full((3 * baselines.EXACT_FLOAT32_ROWS, 784), 255, np.uint8)):
+    assert baselines.EXACT_FLOAT32_ROWS * 255**2 <= 2**24 < (baselines.EXACT_FLOAT32_ROWS + 1) * 255**2
+    largest = np.full((baselines.EXACT_FLOAT32_ROWS + 1, 2), 255, np.uint8)
+    for rows in (digit_bytes(700).reshape(700, -1), largest, np.full((3 * baselines.EXACT_FLOAT32_ROWS, 784), 255, np.uint8)):
         wide = rows.astype(np.int64)
         sums, products = baselines.moment_sums(rows)
         np.testing.assert_array_equal(sums, wide.sum(axis=0))
