@@ -67,7 +67,7 @@ def setup_entry_point():
     # Each line out as it is printed, even where DVC's output goes to a pipe or a file (`| tee`, a CI
     # log, a queued experiment's log), in which Python would hold it until its buffer filled: a
     # training's first lines then show as it starts, not with its first epoch's.
-    if isinstance(sys.stdout, io.TextIOWrapper):  # not a stand-in, such as pytest's capture
+    if isinstance(sys.stdout, io.TextIOWrapper):  # Python's own (None without a stdout; an IDE may set another)
         sys.stdout.reconfigure(line_buffering=True)
     # SIGTERM (`kill`, a CI timeout) ends the process like Ctrl-C does, through its `finally` blocks,
     # so that no temporary file is left; Python's default would stop it on the spot.
