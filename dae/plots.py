@@ -116,12 +116,6 @@ def robustness_curves(rows, trained_level, noise_type="gaussian"):
     for row in rows:
         if row["cost"] < MIN_COST_SHOWN:
             off_scale.setdefault(row["noise_level"], []).append(row["denoiser"])
-    if off_scale:  # below the x axis's label, where it covers no line whatever the data
-        where = "; ".join(f"{', '.join(names)} at level {level:g}" for level, names in off_scale.items())
-        # Wrapped to the figure's width, however many levels and names it lists.
-        note = textwrap.fill(f"off the scale, cost below $10^{{{math.log10(MIN_COST_SHOWN):.0f}}}$: {where}", NOTE_WIDTH)
-        ax.annotate(note, (1, 0), xycoords="axes fraction", xytext=(0, -36), textcoords="offset points",
-                    ha="right", va="top", fontsize=8, color="dimgray")
     for name in dict.fromkeys(row["denoiser"] for row in rows):
         mine = [row for row in rows if row["denoiser"] == name and row["cost"] >= MIN_COST_SHOWN]
         dashes = "--" if mine and mine[0]["kind"] == "baseline" else "-"
@@ -129,6 +123,12 @@ def robustness_curves(rows, trained_level, noise_type="gaussian"):
     ax.axvline(trained_level, color="gray", linestyle=":", label=f"trained at {trained_level:g}")
     ax.set_yscale("log")
     ax.set_xlabel(f"{noise_type} noise level of the test images")
+    if off_scale:  # just under the x axis's label, where it covers no line whatever the data or the dpi
+        where = "; ".join(f"{', '.join(names)} at level {level:g}" for level, names in off_scale.items())
+        # Wrapped to the figure's width, however many levels and names it lists.
+        note = textwrap.fill(f"off the scale, cost below $10^{{{math.log10(MIN_COST_SHOWN):.0f}}}$: {where}", NOTE_WIDTH)
+        ax.annotate(note, (1, 0), xycoords=("axes fraction", ax.xaxis.label), xytext=(0, -4), textcoords="offset points",
+                    ha="right", va="top", fontsize=8, color="dimgray")
     ax.set_ylabel("test cost (mean squared error)")
     ax.set_title("Test cost by noise level (baselines dashed, the Wiener filter refitted at each)", fontsize=11)
     ax.grid(True, which="both", alpha=0.3)

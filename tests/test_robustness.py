@@ -64,12 +64,16 @@ def test_the_robustness_figure_draws_a_line_per_denoiser():
 
 
 def assert_note_under_the_axes(figure):
-    """The note lies under the axes and their label, where it covers no line, and inside the figure."""
-    figure.canvas.draw()
-    renderer = figure.canvas.get_renderer()
-    note, label = (text.get_window_extent(renderer) for text in (figure.axes[0].texts[0], figure.axes[0].xaxis.label))
-    assert 0 <= note.y0 and note.y1 < label.y0 < figure.axes[0].get_window_extent(renderer).y0
-    assert 0 <= note.x0 and note.x1 <= figure.bbox.x1
+    """The note lies under the axes and their label, where it covers no line, and inside the
+    figure, at the lowest and highest `evaluate.dpi` and the default."""
+    for dpi in (20, 600, 100):
+        figure.set_dpi(dpi)
+        figure.canvas.draw()
+        renderer = figure.canvas.get_renderer()
+        note, label = (text.get_window_extent(renderer) for text in (figure.axes[0].texts[0], figure.axes[0].xaxis.label))
+        # Inside within a pixel: at 20 dpi the text's extent rounds a tenth of one past the edge.
+        assert -1 < note.y0 and note.y1 < label.y0 < figure.axes[0].get_window_extent(renderer).y0, f"dpi {dpi}"
+        assert -1 < note.x0 and note.x1 < figure.bbox.x1 + 1, f"dpi {dpi}"
 
 
 def test_a_long_note_is_wrapped_inside_the_figure():
