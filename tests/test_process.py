@@ -343,8 +343,9 @@ def test_stages_and_tools_run_numpy_on_openblas_haswell_kernels_unless_told_othe
 
 @pytest.mark.parametrize("package", ["stages", "tools"])
 def test_stages_and_tools_write_each_line_as_they_print_it(package):
-    """Into a pipe, as under DVC, a printed line arrives while the process runs on, not at its end
-    (PYTHONUNBUFFERED, which would do that for any Python, left out)."""
+    """Into a pipe (where a stage's output goes when DVC's is piped: `| tee`, a CI log), a printed
+    line arrives while the process runs on, not at its end (PYTHONUNBUFFERED, which would do that
+    for any Python, left out)."""
     script = f"import {package}, time; print('first line'); time.sleep(60)"
     env = environment_without(["PYTHONUNBUFFERED"])
     with subprocess.Popen([sys.executable, "-c", script], cwd=PROJECT, stdout=subprocess.PIPE, env=env) as process:
