@@ -112,12 +112,14 @@ def robustness_curves(rows, trained_level, noise_type="gaussian"):
     baselines dashed, on a log scale from MIN_COST_SHOWN. The costs below it (the baselines' on
     noiseless images, 0 or rounding errors of it) are left out, and a note under the axes names them."""
     figure, ax = plt.subplots(figsize=(7.5, 4.5))
-    off_scale = {}  # level -> the denoisers whose cost there the log scale cannot show
+    shown, off_scale = [], {}  # off_scale: level -> the denoisers whose cost there the log scale cannot show
     for row in rows:
-        if row["cost"] < MIN_COST_SHOWN:
+        if row["cost"] >= MIN_COST_SHOWN:
+            shown.append(row)
+        else:
             off_scale.setdefault(row["noise_level"], []).append(row["denoiser"])
     for name in dict.fromkeys(row["denoiser"] for row in rows):
-        mine = [row for row in rows if row["denoiser"] == name and row["cost"] >= MIN_COST_SHOWN]
+        mine = [row for row in shown if row["denoiser"] == name]
         dashes = "--" if mine and mine[0]["kind"] == "baseline" else "-"
         ax.plot([r["noise_level"] for r in mine], [r["cost"] for r in mine], dashes, marker="o", markersize=3, label=name)
     ax.axvline(trained_level, color="gray", linestyle=":", label=f"trained at {trained_level:g}")
