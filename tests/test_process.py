@@ -341,6 +341,25 @@ def test_stages_and_tools_run_numpy_on_openblas_haswell_kernels_unless_told_othe
     assert setup["OPENBLAS_CORETYPE"] == setup["Core"] == "Sandybridge"
 
 
+HUGEPAGES = """
+import importlib, sys
+importlib.import_module(sys.argv[1])  # the package of the stages or of the tools, which sets up the process
+import numpy
+print(numpy._core.multiarray._get_madvise_hugepage())
+"""
+
+
+@pytest.mark.parametrize("package", ["stages", "tools"])
+def test_stages_and_tools_keep_numpy_from_asking_for_huge_pages_unless_told_to(package):
+    def asks(**env):
+        result = python(HUGEPAGES, package, env=environment_without(["NUMPY_MADVISE_HUGEPAGE"], **env))
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    assert asks() == "False"
+    assert asks(NUMPY_MADVISE_HUGEPAGE="1") == "True"  # the user's choice stands
+
+
 @pytest.mark.parametrize("package", ["stages", "tools"])
 def test_stages_and_tools_write_each_line_as_they_print_it(package):
     """Into a pipe (where a stage's output goes when DVC's is piped: `| tee`, a CI log), a printed
