@@ -29,15 +29,6 @@ def _errors_per_image(images, clean):
     return np.mean(np.square(images - clean), axis=1)
 
 
-def _per_image(images, clean):
-    """Each image's mean squared error and SSIM, in one pass over the images."""
-    errors, similarities = [], []
-    for x, y in _chunks(images, clean):
-        errors.append(_errors_per_image(x, y))
-        similarities.append(_ssim_per_image(x, y))
-    return np.concatenate(errors), np.concatenate(similarities)
-
-
 def cost(images, clean):
     """Mean squared error over every pixel of every image: the reference's cost."""
     errors = images.astype(np.float64)  # in place from here: one copy, not four
@@ -65,29 +56,62 @@ def _window(size):
     return rows
 
 
-def _ssim_per_image(images, clean):
-    """Each image's SSIM; `images` and `clean` are float64 (`_chunks` converts them)."""
-    x, y = (a.reshape(-1, *IMAGE_SHAPE) for a in (images, clean))
-    down, across = _window(IMAGE_SHAPE[0]), _window(IMAGE_SHAPE[1])
+DOWN, ACROSS = _window(IMAGE_SHAPE[0]), _window(IMAGE_SHAPE[1])
 
-    def local_mean(maps):  # along the rows, then the columns; the map axes end up swapped, which a mean ignores
-        return np.tensordot(np.tensordot(maps, across, axes=([2], [1])), down, axes=([1], [1]))
 
+def _local_mean(maps):
+    """Each map's Gaussian-weighted local means: along the rows, then the columns. The map axes
+    end up swapped, which the means over each map ignore."""
+    return np.tensordot(np.tensordot(maps, ACROSS, axes=([2], [1])), DOWN, axes=([1], [1]))
+
+
+def _clean_side(clean):
+    """What SSIM needs of clean images (float64 rows) for any images compared with them: computed
+    once for every denoiser scored against them."""
+    y = clean.reshape(-1, *IMAGE_SHAPE)
+    mean_y = _local_mean(y)
+    return y, mean_y, mean_y**2, y * y
+
+
+def _ssim_per_image(images, clean_side):
+    """Each image's SSIM against the clean images of `clean_side`; `images` are float64 rows."""
+    y, mean_y, mean_y_squared, y_squared = clean_side
+    x = images.reshape(-1, *IMAGE_SHAPE)
     c1, c2 = SSIM_K1**2, SSIM_K2**2
-    mean_x, mean_y = local_mean(x), local_mean(y)
-    both, squares = 2 * mean_x * mean_y, mean_x**2 + mean_y**2
+    mean_x = _local_mean(x)
+    both, squares = 2 * mean_x * mean_y, mean_x**2 + mean_y_squared
     luminance = (both + c1) / (squares + c1)
-    contrast_structure = (2 * local_mean(x * y) - both + c2) / (local_mean(x * x + y * y) - squares + c2)
+    contrast_structure = (2 * _local_mean(x * y) - both + c2) / (_local_mean(x * x + y_squared) - squares + c2)
     return np.mean(luminance * contrast_structure, axis=(1, 2))
 
 
 def ssim(images, clean):
     """Structural similarity (Wang et al. 2004, TensorFlow's 11x11 Gaussian window), averaged over images."""
-    return float(np.mean(np.concatenate([_ssim_per_image(x, y) for x, y in _chunks(images, clean)])))
+    return float(np.mean(np.concatenate([_ssim_per_image(x, _clean_side(y)) for x, y in _chunks(images, clean)])))
 
 
 def image_quality(images, clean):
     """Cost, PSNR and SSIM in one pass over the images."""
-    errors, similarities = _per_image(images, clean)
+    return image_qualities({"images": images}, clean)["images"]
+
+
+def image_qualities(outputs, clean):
+    """`image_quality` of each of `outputs` (name: images) against the same `clean` images, in one
+    pass: each chunk of the clean images is converted and filtered once for them all."""
+    for name, images in outputs.items():
+        if images.shape != clean.shape:
+            raise ValueError(f"{name}: {images.shape[0]} images of shape {images.shape[1:]}, expected {clean.shape[0]} of {clean.shape[1:]} as the clean ones")
+    errors, similarities = ({name: [] for name in outputs} for _ in range(2))
+    for start in range(0, len(clean), CHUNK):
+        y = clean[start : start + CHUNK].astype(np.float64)
+        clean_side = _clean_side(y)
+        for name, images in outputs.items():
+            x = images[start : start + CHUNK].astype(np.float64)
+            errors[name].append(_errors_per_image(x, y))
+            similarities[name].append(_ssim_per_image(x, clean_side))
+    return {name: _scores(np.concatenate(errors[name]), np.concatenate(similarities[name])) for name in outputs}
+
+
+def _scores(errors, similarities):
     # The cost is the mean of the per-image errors: every image has the same number of pixels.
     return {"cost": float(np.mean(errors)), "psnr": _psnr(errors), "ssim": float(np.mean(similarities))}

@@ -15,7 +15,7 @@ with frozen_imports(), startup_notices_hidden():
     from dae import params as p
     from dae import plots
     from dae.files import IMAGES, LABELS, NOISY_IMAGES, DataError, atomic_path, load_arrays, same_count, save_csv
-    from dae.metrics import image_quality
+    from dae.metrics import image_qualities
     from dae.models import denoise, load_model
     from dae.robustness import robustness
 
@@ -82,8 +82,7 @@ def main():
 
     # The baselines every model must beat: do nothing, clip to the pixels' range, the best linear denoiser.
     baseline_outputs = baselines.outputs(noisy, wiener)
-    metrics = {name: image_quality(images, clean) for name, images in baseline_outputs.items()}
-    metrics.update({name: image_quality(images, clean) for name, images in reconstructions.items()})
+    metrics = image_qualities({**baseline_outputs, **reconstructions}, clean)
     broken = [f"{name}.{key}" for name, scores in metrics.items() for key, value in scores.items() if not math.isfinite(value)]
     if broken:
         sys.exit(f"evaluate: non-finite metrics {', '.join(broken)}: nothing written")

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from dae import metrics
-from dae.metrics import cost, image_quality, psnr, ssim
+from dae.metrics import cost, image_qualities, image_quality, psnr, ssim
 
 
 def test_cost_is_the_mean_squared_error():
@@ -66,3 +66,27 @@ def test_scores_are_each_images_alone_whatever_the_chunks(monkeypatch):
         assert together[key] == pytest.approx(np.mean([scores[key] for scores in alone]), rel=1e-12), key
     separately = {"cost": cost(images, clean), "psnr": psnr(images, clean), "ssim": ssim(images, clean)}
     assert together == pytest.approx(separately, rel=1e-12)
+
+
+def test_several_outputs_scored_in_one_pass_score_as_each_alone(monkeypatch):
+    """Bit for bit: the clean images' share of SSIM, computed once for all of them, is the same arithmetic."""
+    monkeypatch.setattr(metrics, "CHUNK", 3)  # 7 images: chunks of 3, 3 and 1
+    rng = np.random.default_rng(3)
+    clean = rng.random((7, 784), dtype=np.float32)
+    outputs = {
+        "noisy": (clean + rng.normal(0, 0.3, clean.shape)).astype(np.float32),
+        "clipped": np.clip(clean + rng.normal(0, 0.3, clean.shape), 0, 1).astype(np.float32),
+        "blurred": (0.5 * clean + 0.5 * np.roll(clean, 1, axis=1)).astype(np.float32),
+    }
+    together = image_qualities(outputs, clean)
+    assert list(together) == list(outputs)
+    for name, images in outputs.items():
+        assert together[name] == image_quality(images, clean), name
+        assert together[name]["ssim"] == ssim(images, clean), name
+    assert len({scores["ssim"] for scores in together.values()}) == 3  # the outputs do differ
+
+
+def test_outputs_of_another_shape_than_the_clean_images_are_refused_by_name():
+    clean = np.zeros((4, 784), np.float32)
+    with pytest.raises(ValueError, match=r"short: 3 images of shape \(784,\), expected 4 of \(784,\)"):
+        image_qualities({"fine": clean, "short": clean[:3]}, clean)
