@@ -19,7 +19,7 @@ def rng(seed, stream):
 
 def to_unit(images):
     """uint8 pixels as float32 in [0, 1], one flat row of 784 per image."""
-    return (images.reshape(len(images), -1) / np.float32(255)).astype(np.float32)
+    return np.divide(images.reshape(len(images), -1), np.float32(255), dtype=np.float32)
 
 
 def draw(noise_type, shape, generator):
