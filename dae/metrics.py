@@ -56,26 +56,27 @@ def _window(size):
     return rows
 
 
-DOWN, ACROSS = _window(IMAGE_SHAPE[0]), _window(IMAGE_SHAPE[1])
+# The window at every position down an image's columns and across its rows.
+WINDOW_DOWN, WINDOW_ACROSS = _window(IMAGE_SHAPE[0]), _window(IMAGE_SHAPE[1])
 
 
 def _local_mean(maps):
     """Each map's Gaussian-weighted local means: along the rows, then the columns. The map axes
     end up swapped, which the means over each map ignore."""
-    return np.tensordot(np.tensordot(maps, ACROSS, axes=([2], [1])), DOWN, axes=([1], [1]))
+    return np.tensordot(np.tensordot(maps, WINDOW_ACROSS, axes=([2], [1])), WINDOW_DOWN, axes=([1], [1]))
 
 
-def _clean_side(clean):
-    """What SSIM needs of clean images (float64 rows) for any images compared with them: computed
-    once for every denoiser scored against them."""
+def _clean_terms(clean):
+    """SSIM's terms of clean images (float64 rows), the same for any images compared with them,
+    so computed once for every denoiser: the maps, their local means, those squared, the maps squared."""
     y = clean.reshape(-1, *IMAGE_SHAPE)
     mean_y = _local_mean(y)
     return y, mean_y, mean_y**2, y * y
 
 
-def _ssim_per_image(images, clean_side):
-    """Each image's SSIM against the clean images of `clean_side`; `images` are float64 rows."""
-    y, mean_y, mean_y_squared, y_squared = clean_side
+def _ssim_per_image(images, clean_terms):
+    """Each image's SSIM against the clean images of `clean_terms`; `images` are float64 rows."""
+    y, mean_y, mean_y_squared, y_squared = clean_terms
     x = images.reshape(-1, *IMAGE_SHAPE)
     c1, c2 = SSIM_K1**2, SSIM_K2**2
     mean_x = _local_mean(x)
@@ -87,7 +88,7 @@ def _ssim_per_image(images, clean_side):
 
 def ssim(images, clean):
     """Structural similarity (Wang et al. 2004, TensorFlow's 11x11 Gaussian window), averaged over images."""
-    return float(np.mean(np.concatenate([_ssim_per_image(x, _clean_side(y)) for x, y in _chunks(images, clean)])))
+    return float(np.mean(np.concatenate([_ssim_per_image(x, _clean_terms(y)) for x, y in _chunks(images, clean)])))
 
 
 def image_quality(images, clean):
@@ -100,15 +101,17 @@ def image_qualities(outputs, clean):
     pass: each chunk of the clean images is converted and filtered once for them all."""
     for name, images in outputs.items():
         if images.shape != clean.shape:
-            raise ValueError(f"{name}: {images.shape[0]} images of shape {images.shape[1:]}, expected {clean.shape[0]} of {clean.shape[1:]} as the clean ones")
+            raise ValueError(
+                f"{name}: {images.shape[0]} images of shape {images.shape[1:]}, expected {clean.shape[0]} of {clean.shape[1:]} as the clean ones"
+            )
     errors, similarities = ({name: [] for name in outputs} for _ in range(2))
     for start in range(0, len(clean), CHUNK):
         y = clean[start : start + CHUNK].astype(np.float64)
-        clean_side = _clean_side(y)
+        clean_terms = _clean_terms(y)
         for name, images in outputs.items():
             x = images[start : start + CHUNK].astype(np.float64)
             errors[name].append(_errors_per_image(x, y))
-            similarities[name].append(_ssim_per_image(x, clean_side))
+            similarities[name].append(_ssim_per_image(x, clean_terms))
     return {name: _scores(np.concatenate(errors[name]), np.concatenate(similarities[name])) for name in outputs}
 
 
