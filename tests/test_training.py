@@ -15,7 +15,7 @@ from dae.training import learning_rate_schedule, train_autoencoder
 from dae.training.blocks import BlockTraining, batches_per_block
 from dae.training.history import CostLog
 from dae.training.resume import resume_folder
-from dae.training.stream import corrupt_with, shifted, training_blocks
+from dae.training.stream import corrupt_with, shifted, training_blocks, validation_batches
 
 
 def digits(count, seed=0):
@@ -162,6 +162,28 @@ def test_blocks_never_straddle_an_epoch():
 def test_blocks_refuse_images_that_are_not_uint8():
     with pytest.raises(ValueError, match="expected uint8 training images, got float32"):
         training_blocks(digits(100), 50, 0.6, seed=0)
+
+
+def test_training_and_validation_streams_run_without_tf_data_autotuning():
+    # Its thread sleeps up to a minute between rounds, and deleting an iterator waited out that
+    # sleep: 15 to 19 s at the end of some trainings. Nothing in these streams is tuned by it.
+    images = digit_bytes(300)
+    validation = (digits(250, seed=1), digits(250, seed=2))
+    for stream in (training_blocks(images, 50, 0.6, seed=0, block=3), training_blocks(images, 50, 0.6, seed=0, block=None)):
+        assert stream.options().autotune.enabled is False
+    assert validation_batches(validation).options().autotune.enabled is False
+
+
+def test_validation_batches_give_the_costs_of_keras_own_batching_of_the_arrays():
+    keras.utils.set_random_seed(0)
+    model = build_autoencoder([16])
+    compile_autoencoder(model, 0.01)
+    noisy, clean = digits(2500, seed=1), digits(2500, seed=2)  # two and a half batches of 1,000
+    batches = [tuple(part.numpy() for part in batch) for batch in validation_batches((noisy, clean))]
+    assert [len(batch[0]) for batch in batches] == [1000, 1000, 500]
+    np.testing.assert_array_equal(np.concatenate([batch[0] for batch in batches]), noisy)
+    np.testing.assert_array_equal(np.concatenate([batch[1] for batch in batches]), clean)
+    assert model.evaluate(validation_batches((noisy, clean)), verbose=0) == model.evaluate(noisy, clean, batch_size=1000, verbose=0)
 
 
 def test_a_block_of_steps_gives_the_weights_of_plain_keras_steps():

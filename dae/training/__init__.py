@@ -11,7 +11,7 @@ import tensorflow as tf
 from dae.models import build_autoencoder, compile_autoencoder
 from dae.training.blocks import BlockTraining, batches_per_block
 from dae.training.resume import EpochBackup
-from dae.training.stream import training_blocks
+from dae.training.stream import training_blocks, validation_batches
 
 
 def strategy():
@@ -90,8 +90,7 @@ def train_autoencoder(
         steps_per_epoch=batches // (block or 1),
         initial_epoch=done,
         epochs=epochs,
-        validation_data=validation,
-        validation_batch_size=1000,  # forward passes only: the cost is the mean over all images either way
+        validation_data=validation_batches(validation),
         shuffle=False,  # the blocks come shuffled already
         callbacks=callbacks,
         verbose=0,
