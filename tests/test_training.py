@@ -231,6 +231,21 @@ def test_short_training_lowers_the_cost(capsys):
     assert len(printed) == 4
 
 
+def test_training_validates_on_untuned_batches_of_the_validation_set(monkeypatch):
+    import dae.training
+
+    made = []
+
+    def spy(validation, *args, **kwargs):
+        made.append((validation, validation_batches(validation, *args, **kwargs)))
+        return made[-1][1]
+
+    monkeypatch.setattr(dae.training, "validation_batches", spy)
+    short_run(epochs=1)
+    (validation, dataset), = made
+    assert len(validation[0]) == 100 and dataset.options().autotune.enabled is False
+
+
 def test_cosine_schedule_decays_the_learning_rate_to_zero_by_the_last_step():
     assert learning_rate_schedule(0.01, "constant", 100) == 0.01
     cosine = learning_rate_schedule(0.01, "cosine", 100)
