@@ -28,8 +28,12 @@ SETTINGS = dict(batch_size=100, learning_rate=0.01, noise_level=0.6, seed=0)
 
 # One child process per measurement; each ends with this JSON line: its epoch times without
 # the first, and its peak resident memory (ru_maxrss is in bytes on macOS, KiB elsewhere).
+# Each child sets up its process as the stages do (dae.process: NumPy's BLAS settings, TensorFlow's
+# log level, the imports kept out of the garbage collector's reach), ours and the reference's alike.
 REPORT = """
 import json, resource, sys
+from dae.process import frozen_imports, setup_entry_point
+setup_entry_point()
 def report(times, images):
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 1024)
     return json.dumps({"epoch_s": times[1:], "images": images, "peak_mib": peak})
@@ -37,10 +41,11 @@ def report(times, images):
 
 OURS = REPORT + """
 import json, sys, time
-import keras
-from dae import noise
-from dae.files import load_arrays
-from dae.training import train_autoencoder
+with frozen_imports():
+    import keras
+    from dae import noise
+    from dae.files import load_arrays
+    from dae.training import train_autoencoder
 
 encoder, epochs, settings = json.loads(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[3])
 images = load_arrays(sys.argv[4])["images"]
@@ -61,10 +66,11 @@ print(report(times, len(images)))
 # feed_dict, noise drawn with NumPy for every batch, Adam on the MSE, op determinism on as ours.
 REFERENCE = REPORT + """
 import json, sys, time
-import numpy as np
-import tensorflow as tf
-from dae import noise
-from dae.files import load_arrays
+with frozen_imports():
+    import numpy as np
+    import tensorflow as tf
+    from dae import noise
+    from dae.files import load_arrays
 
 tf.compat.v1.disable_eager_execution()
 tf.config.experimental.enable_op_determinism()
