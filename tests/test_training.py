@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import dae.training.stream
 from dae import noise
 from dae.models import build_autoencoder, compile_autoencoder
 from dae.training import learning_rate_schedule, train_autoencoder
@@ -164,14 +165,30 @@ def test_blocks_refuse_images_that_are_not_uint8():
         training_blocks(digits(100), 50, 0.6, seed=0)
 
 
-def test_training_and_validation_streams_run_without_tf_data_autotuning():
+def stream_options_are_set(dataset):
+    options = dataset.options()
+    return (options.autotune.enabled, options.threading.private_threadpool_size, options.threading.max_intra_op_parallelism) == (False, 1, 1)
+
+
+def test_training_and_validation_streams_run_on_one_thread_without_tf_data_autotuning():
     # Its thread sleeps up to a minute between rounds, and deleting an iterator waited out that
     # sleep: 15 to 19 s at the end of some trainings. Nothing in these streams is tuned by it.
     images = digit_bytes(300)
     validation = (digits(250, seed=1), digits(250, seed=2))
     for stream in (training_blocks(images, 50, 0.6, seed=0, block=3), training_blocks(images, 50, 0.6, seed=0, block=None)):
-        assert stream.options().autotune.enabled is False
-    assert validation_batches(validation).options().autotune.enabled is False
+        assert stream_options_are_set(stream)
+    assert stream_options_are_set(validation_batches(validation))
+
+
+def test_the_stream_options_leave_the_batches_as_they_are(monkeypatch):
+    # Batches big enough that TensorFlow splits drawing their noise over threads without the options.
+    images = digit_bytes(4000)
+    ours = list(training_blocks(images, 1000, 0.6, seed=0, block=2).take(3).as_numpy_iterator())
+    monkeypatch.setattr(dae.training.stream, "with_stream_options", lambda dataset: dataset)
+    plain = training_blocks(images, 1000, 0.6, seed=0, block=2)
+    assert not stream_options_are_set(plain)
+    for (noisy, clean), (plain_noisy, plain_clean) in zip(ours, plain.take(3).as_numpy_iterator(), strict=True):
+        assert noisy.tobytes() == plain_noisy.tobytes() and clean.tobytes() == plain_clean.tobytes()
 
 
 def test_validation_batches_give_the_costs_of_keras_own_batching_of_the_arrays():
@@ -231,9 +248,7 @@ def test_short_training_lowers_the_cost(capsys):
     assert len(printed) == 4
 
 
-def test_training_validates_on_untuned_batches_of_the_validation_set(monkeypatch):
-    import dae.training
-
+def test_training_validates_on_batches_run_as_the_training_stream_is(monkeypatch):
     made = []
 
     def spy(validation, *args, **kwargs):
@@ -243,7 +258,7 @@ def test_training_validates_on_untuned_batches_of_the_validation_set(monkeypatch
     monkeypatch.setattr(dae.training, "validation_batches", spy)
     short_run(epochs=1)
     (validation, dataset), = made
-    assert len(validation[0]) == 100 and dataset.options().autotune.enabled is False
+    assert len(validation[0]) == 100 and stream_options_are_set(dataset)
 
 
 def test_cosine_schedule_decays_the_learning_rate_to_zero_by_the_last_step():
