@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from dae import params as p
+from dae.files import atomic_path
 
 TRAIN = Path("data/prepared/train.npz")
 VALIDATION = Path("data/prepared/validation.npz")
@@ -182,7 +183,8 @@ def main():
         row["median_speedup"] = row["reference"]["median_epoch_s"] / row["ours"]["median_epoch_s"]
         rows.append(row)
 
-    print(f"CPU: {cpu_name()}, {len(os.sched_getaffinity(0))} cores; "
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()  # Linux only
+    print(f"CPU: {cpu_name()}, {cores} cores; "
           f"{args.rounds} runs each of {args.epochs - 1} timed epochs, alternating")
     print("| model | loop | s / epoch (best) | s / epoch (median) | images / s | GFLOP/s | peak memory |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
@@ -195,7 +197,8 @@ def main():
         print(f"{row['model']}: ours is {row['speedup']:.2f}x the reference's throughput "
               f"(best epochs; {row['median_speedup']:.2f}x on medians)")
     if args.json:
-        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+        with atomic_path(args.json) as tmp:
+            tmp.write_text(json.dumps(rows, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -63,11 +63,15 @@ def atomic_folder(path):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+WINDOWS = os.name == "nt"
+
+
 def _sync(path):
     """Flush a file's or a folder's entries to disk: after a power cut, a renamed file is whole."""
-    if os.name == "nt" and os.path.isdir(path):  # Windows cannot open a folder; NTFS journals renames
+    if WINDOWS and os.path.isdir(path):  # Windows cannot open a folder; NTFS journals renames
         return
-    fd = os.open(path, os.O_RDONLY)
+    # Windows flushes only a file open for writing (fsync fails with EBADF on a read-only one).
+    fd = os.open(path, os.O_RDWR if WINDOWS else os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:

@@ -155,11 +155,14 @@ def startup_notices_hidden():
             command = [sys.executable, "-I", "-S", "-c", NOTICE_FILTER, str(log_level(os.environ.get("TF_CPP_MIN_LOG_LEVEL")))]
             # Started with Ctrl-C and SIGTERM blocked, which it inherits: in its first milliseconds,
             # before it ignores them, they would kill it and cut the stage's stderr.
-            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+            # (Windows has no signal masks.)
+            mask = getattr(signal, "pthread_sigmask", None)
+            blocked = mask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM}) if mask else None
             try:
                 notice_filter = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=saved, stderr=saved)
             finally:
-                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+                if mask:
+                    mask(signal.SIG_SETMASK, blocked)
         except (OSError, ValueError, TypeError):  # no stderr, or no Python to run (a frozen app)
             pass
     if notice_filter is None:

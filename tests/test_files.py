@@ -1,6 +1,11 @@
+import errno
+import fcntl
+import os
+
 import numpy as np
 import pytest
 
+import dae.files
 from dae.files import IMAGES, LABELS, NOISY_IMAGES, DataError, atomic_folder, atomic_path, load_arrays, same_count, save_arrays
 
 
@@ -98,3 +103,28 @@ def test_a_folder_is_written_whole_or_not_at_all(tmp_path):
         (folder / "train.npz").write_text("new")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["noisy"]
     assert sorted(p.name for p in target.iterdir()) == ["train.npz", "validation.npz"]
+
+
+def test_files_are_written_as_windows_flushes_them(tmp_path, monkeypatch):
+    # Windows flushes only files open for writing, and cannot open a folder at all.
+    def windows_fsync(fd):
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY:
+            raise OSError(errno.EBADF, "Bad file descriptor")
+        synced.append(fd)
+
+    def windows_open(path, flags, *args):
+        if os.path.isdir(path):
+            raise PermissionError(errno.EACCES, "Permission denied", path)
+        return os_open(path, flags, *args)
+
+    synced, os_open = [], os.open
+    monkeypatch.setattr(dae.files, "WINDOWS", True)
+    monkeypatch.setattr(os, "fsync", windows_fsync)
+    monkeypatch.setattr(os, "open", windows_open)
+    with atomic_path(tmp_path / "deep.keras") as tmp:
+        tmp.write_text("new")
+    with atomic_folder(tmp_path / "noisy") as folder:
+        (folder / "train.npz").write_text("new")
+        (folder / "validation.npz").write_text("new")
+    assert (tmp_path / "deep.keras").read_text() == "new" and len(synced) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deep.keras", "noisy"]

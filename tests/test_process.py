@@ -127,6 +127,13 @@ def test_startup_notices_hide_what_the_log_level_hides_and_keep_every_other_line
     assert lines == ["before", *shown, "after"]
 
 
+def test_startup_notices_are_hidden_where_signals_cannot_be_masked():
+    # As on Windows, whose Python has no signal.pthread_sigmask.
+    result = python("import signal\ndel signal.pthread_sigmask\n" + STARTUP_NOTICES, env=default_logging(DAE_VERBOSE=None, TF_CPP_MIN_LOG_LEVEL=None))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == ["before", *KEPT, "after"]
+
+
 def test_with_dae_verbose_every_startup_line_shows():
     returncode, lines = startup_notices(DAE_VERBOSE="1", TF_CPP_MIN_LOG_LEVEL=None)
     assert returncode == 0, lines
