@@ -31,7 +31,9 @@ $(INSTALLED): requirements.lock
 	$(VENV)/bin/python -m pip install --disable-pip-version-check -r requirements.lock
 	rm -f $(VENV)/.installed-*
 ifeq ($(GPU),1)
-	$(VENV)/bin/python -m pip uninstall --yes tensorflow-cpu
+	@# Both: on an update, the lock's tensorflow-cpu went in over the CUDA build's files, and
+	@# removing it took those with it; pip would call the CUDA build installed all the same.
+	$(VENV)/bin/python -m pip uninstall --yes tensorflow-cpu tensorflow
 	$(VENV)/bin/python -m pip install --disable-pip-version-check "tensorflow[and-cuda]==$(TENSORFLOW_VERSION)"
 endif
 	touch $@

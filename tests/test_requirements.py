@@ -2,6 +2,7 @@
 
 import concurrent.futures
 import importlib.metadata
+import json
 import os
 import shutil
 import subprocess
@@ -151,3 +152,48 @@ def test_make_starts_afresh_from_an_environment_of_the_other_tensorflow_build(tm
     )
     assert result.returncode != 0 and f"{python} -m venv {venv}" in result.stdout  # stopped at the stand-in's venv
     assert (venv / "kept").exists() is not removed
+
+
+# pip as far as the GPU install goes: which distributions are installed, and whether TensorFlow's
+# files (which tensorflow and tensorflow-cpu share) are there.
+FAKE_PIP = r"""
+import json, sys
+from pathlib import Path
+state_file = Path(sys.argv[0]).parent / "state.json"
+state = json.loads(state_file.read_text())
+command, arguments = sys.argv[3], [a for a in sys.argv[4:] if not a.startswith("-")]
+if command == "install" and "-r" in sys.argv:
+    state["dists"] = sorted({*state["dists"], "tensorflow-cpu"})
+    state["files"] = True
+elif command == "install" and arguments[0].startswith("tensorflow[and-cuda]"):
+    if "tensorflow" not in state["dists"]:  # else "Requirement already satisfied"
+        state["dists"] = sorted({*state["dists"], "tensorflow"})
+        state["files"] = True
+elif command == "uninstall":
+    removed = [name for name in arguments if name in state["dists"]]
+    state["dists"] = [name for name in state["dists"] if name not in removed]
+    state["files"] = state["files"] and not removed
+state_file.write_text(json.dumps(state))
+"""
+
+
+def test_make_gpu_updates_an_environment_of_the_cuda_build_to_a_working_tensorflow(tmp_path):
+    """After the lock changes, `make GPU=1` installs the lock (tensorflow-cpu among it) into the
+    CUDA environment, then puts the CUDA build back: TensorFlow's files must survive the swap."""
+    python = tmp_path / "python"
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "fake_pip.py").write_text(FAKE_PIP)
+    (venv / "bin" / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$(dirname "$0")/fake_pip.py" "$@"\n')
+    (venv / "bin" / "python").chmod(0o755)
+    (venv / "bin" / "state.json").write_text(json.dumps({"dists": ["tensorflow"], "files": True}))
+    (venv / ".installed-gpu").touch()
+    os.utime(venv / ".installed-gpu", (0, 0))  # older than requirements.lock: the lock changed since
+    result = subprocess.run(
+        ["make", "GPU=1", f"PYTHON={python}", f"VENV={venv}", f"{venv}/.installed-gpu"], cwd=PROJECT, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads((venv / "bin" / "state.json").read_text()) == {"dists": ["tensorflow"], "files": True}
+    assert sorted(path.name for path in venv.glob(".installed-*")) == [".installed-gpu"]
