@@ -93,7 +93,7 @@ def test_load_model_gives_back_the_saved_weights(tmp_path):
     model = build_autoencoder([16])
     save_model(model, tmp_path / "m.keras")
     loaded = load_model(tmp_path / "m.keras")
-    for saved, restored in zip(model.get_weights(), loaded.get_weights()):
+    for saved, restored in zip(model.get_weights(), loaded.get_weights(), strict=True):
         np.testing.assert_array_equal(saved, restored)
 
 
