@@ -70,6 +70,11 @@ class start(subprocess.Popen):
     as a context manager, the whole group is killed on the way out if it still runs."""
 
     def __init__(self, repo, *args, env=None):
+        # A terminal's foreground job has Ctrl-C's SIGINT at its default. A job started with `&`
+        # (as a script or CI runner may start the tests) has it ignored, and passes that on to DVC
+        # and its stages, which then never see a Ctrl-C: a Python handler is reset at exec instead.
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         super().__init__(
             [sys.executable, "-m", "dvc", *args], cwd=repo, env=env or environment(),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
