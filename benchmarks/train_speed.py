@@ -13,7 +13,6 @@ per second, the ratio of the two, the achieved GFLOP/s and the peak resident mem
 
 import argparse
 import json
-import os
 import platform
 import statistics
 import subprocess
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from dae import params as p
 from dae.files import atomic_path
+from dae.process import usable_cores
 
 TRAIN = Path("data/prepared/train.npz")
 VALIDATION = Path("data/prepared/validation.npz")
@@ -183,8 +183,7 @@ def main():
         row["median_speedup"] = row["reference"]["median_epoch_s"] / row["ours"]["median_epoch_s"]
         rows.append(row)
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()  # Linux only
-    print(f"CPU: {cpu_name()}, {cores} cores; "
+    print(f"CPU: {cpu_name()}, {usable_cores()} cores; "
           f"{args.rounds} runs each of {args.epochs - 1} timed epochs, alternating")
     print("| model | loop | s / epoch (best) | s / epoch (median) | images / s | GFLOP/s | peak memory |")
     print("| --- | --- | --- | --- | --- | --- | --- |")

@@ -49,6 +49,14 @@ def blas_core(flags):
     return BLAS_CORE if {"avx2", "fma"} <= set(flags) else None
 
 
+def usable_cores():
+    """How many CPUs this process may run on: its affinity where the system has one (Linux), as
+    TensorFlow counts them, else all of them."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def setup_entry_point():
     """Call before NumPy or TensorFlow loads: OpenBLAS's kernels (`blas_core`) and threads
     (`BLAS_THREADS`, at most one a CPU: OpenBLAS's own cap), NumPy's huge pages (off) and

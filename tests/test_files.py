@@ -1,5 +1,4 @@
 import errno
-import fcntl
 import os
 
 import numpy as np
@@ -107,6 +106,8 @@ def test_a_folder_is_written_whole_or_not_at_all(tmp_path):
 
 def test_files_are_written_as_windows_flushes_them(tmp_path, monkeypatch):
     # Windows flushes only files open for writing, and cannot open a folder at all.
+    import fcntl  # Linux's, to tell how a descriptor was opened (here, not on import: Windows has none)
+
     def windows_fsync(fd):
         if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY:
             raise OSError(errno.EBADF, "Bad file descriptor")

@@ -12,11 +12,12 @@ import tensorflow as tf
 import dae.training.stream
 from dae import noise
 from dae.models import build_autoencoder, compile_autoencoder
+from dae.process import usable_cores
 from dae.training import learning_rate_schedule, train_autoencoder
 from dae.training.blocks import BlockTraining, batches_per_block
 from dae.training.history import CostLog
 from dae.training.resume import resume_folder
-from dae.training.stream import corrupt_with, shifted, training_blocks, validation_batches
+from dae.training.stream import corrupt_with, shifted, stream_threads, training_blocks, validation_batches
 
 
 def digits(count, seed=0):
@@ -165,12 +166,19 @@ def test_blocks_refuse_images_that_are_not_uint8():
         training_blocks(digits(100), 50, 0.6, seed=0)
 
 
-def stream_options_are_set(dataset):
+def stream_options_are_set(dataset, threads=None):
+    threads = threads or stream_threads(usable_cores())
     options = dataset.options()
-    return (options.autotune.enabled, options.threading.private_threadpool_size, options.threading.max_intra_op_parallelism) == (False, 1, 1)
+    return (options.autotune.enabled, options.threading.private_threadpool_size, options.threading.max_intra_op_parallelism) == (False, threads, threads)
 
 
-def test_training_and_validation_streams_run_on_one_thread_without_tf_data_autotuning():
+def test_the_streams_take_half_the_cores_at_least_one(monkeypatch):
+    assert [stream_threads(cores) for cores in (1, 2, 3, 4, 16)] == [1, 1, 1, 2, 8]
+    monkeypatch.setattr(dae.training.stream, "usable_cores", lambda: 16)
+    assert stream_options_are_set(training_blocks(digit_bytes(300), 50, 0.6, seed=0, block=3), threads=8)
+
+
+def test_training_and_validation_streams_run_on_threads_of_their_own_without_tf_data_autotuning():
     # Its thread sleeps up to a minute between rounds, and deleting an iterator waited out that
     # sleep: 15 to 19 s at the end of some trainings. Nothing in these streams is tuned by it.
     images = digit_bytes(300)
@@ -181,7 +189,7 @@ def test_training_and_validation_streams_run_on_one_thread_without_tf_data_autot
 
 
 def test_the_stream_options_leave_the_batches_as_they_are(monkeypatch):
-    # Batches big enough that TensorFlow splits drawing their noise over threads without the options.
+    # Batches of 1,000: enough for TensorFlow to split drawing their noise over threads where it may.
     images = digit_bytes(4000)
     ours = list(training_blocks(images, 1000, 0.6, seed=0, block=2).take(3).as_numpy_iterator())
     monkeypatch.setattr(dae.training.stream, "with_stream_options", lambda dataset: dataset)
