@@ -144,6 +144,40 @@ def test_exp_run_with_an_invalid_param_fails_before_training_naming_the_key(done
     assert "Data and pipelines are up to date." in dvc(done, "status").stdout
 
 
+def files_outside_git_and_dvc(repo):
+    return {
+        str(path.relative_to(repo)): path.read_bytes()
+        for path in repo.rglob("*")
+        if path.is_file() and path.relative_to(repo).parts[0] not in (".git", ".dvc")
+    }
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        # A dot splits DVC's params key `models.${key}`: DVC refuses the stage itself.
+        ("../x", "ERROR: failed to reproduce 'train@../x': Parameters 'models.../x' are missing from 'params.yaml'"),
+        # DVC's command line splits it: the training gets two words.
+        ("a b", "usage: python -m stages.train <model name from params.yaml `models`>"),
+        # DVC accepts these as `foreach` keys; the training refuses them (a character that
+        # dae.params keeps out of file and stage names; a model passed off as a baseline).
+        ("a+b", "train: params.yaml: model name 'a+b' under `models` is invalid: expected 1 to 64 letters"),
+        (BASELINE_NAMES[0], f"train: params.yaml: model name '{BASELINE_NAMES[0]}' under `models` is invalid: it is a baseline's name"),
+    ],
+)
+def test_a_model_with_an_invalid_name_is_refused_before_training_and_nothing_is_written(done, name, message):
+    params = yaml.safe_load((done / "params.yaml").read_text())
+    set_params(done, {"models": {**params["models"], name: {"encoder": [8]}}})
+    before = files_outside_git_and_dvc(done)
+    failed = dvc(done, "repro", check=False)
+    output = failed.stdout + failed.stderr
+    assert failed.returncode != 0 and message in output
+    assert "Epoch: " not in output
+    assert files_outside_git_and_dvc(done) == before
+    restore(done)
+    assert "Data and pipelines are up to date." in dvc(done, "status").stdout
+
+
 def test_a_non_finite_cost_stops_training_and_nothing_is_kept(done):
     """A fault injected into the repo's copy of the training code: every input of epoch 2 is NaN."""
     training = done / "dae/training/stream.py"
@@ -175,7 +209,7 @@ def test_sigkill_during_training_then_repro_gives_the_uninterrupted_result(tmp_p
     with start(repo, "repro") as first:
         read_until(first, "Epoch: 1 ")
         # Meanwhile a second `dvc repro` in the same workspace is refused by DVC's lock on what
-        # the first one is writing, and it writes nothing.
+        # the first one is writing, and the first goes on training.
         second = dvc(repo, "repro", check=False)
         assert second.returncode != 0
         assert "is busy, it is being blocked by" in second.stderr and f"(PID {first.pid})" in second.stderr
