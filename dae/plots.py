@@ -1,6 +1,7 @@
 """The figures: a grid of digits before and after denoising, and the cost curves."""
 
 import csv
+import itertools
 import math
 import textwrap
 
@@ -79,7 +80,9 @@ def curve_rows(histories):
 def cost_curves(histories):
     """`histories` maps a model to {"train": (epochs, costs), "val": (epochs, costs)}."""
     figure, ax = plt.subplots(figsize=(7, 4.5))
-    for color, (model, curves) in zip(plt.rcParams["axes.prop_cycle"].by_key()["color"], histories.items()):
+    # The colours repeat after ten models rather than leave the eleventh out.
+    colors = itertools.cycle(plt.rcParams["axes.prop_cycle"].by_key()["color"])
+    for color, (model, curves) in zip(colors, histories.items()):
         marker = "o" if len(curves["train"][0]) == 1 else None  # a line of one epoch is a point: show it
         ax.plot(*curves["train"], color=color, marker=marker, label=f"{model}: training cost")
         ax.plot(*curves["val"], color=color, marker=marker, fillstyle="none", linestyle="--", label=f"{model}: validation cost")

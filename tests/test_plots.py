@@ -53,6 +53,18 @@ def test_cost_curves_from_dvclive_histories(tmp_path):
 
 
 
+def test_cost_curves_draw_every_model_however_many():
+    """More models than the colour cycle has colours (ten): every one is still drawn, its two
+    curves in one colour, and the colours start over."""
+    names = [f"m{k}" for k in range(12)]
+    figure = plots.cost_curves({name: {"train": ([1, 2], [0.05, 0.04]), "val": ([1, 2], [0.045, 0.041])} for name in names})
+    lines = figure.axes[0].get_lines()
+    assert [line.get_label() for line in lines] == [f"{name}: {split} cost" for name in names for split in ("training", "validation")]
+    colors = [line.get_color() for line in lines[::2]]
+    assert [line.get_color() for line in lines[1::2]] == colors
+    assert len(set(colors[:10])) == 10 and colors[10:] == colors[:2]
+
+
 def test_a_single_epoch_is_drawn_as_points_on_a_whole_epoch():
     """One epoch (`-S train.epochs=1`, the quick check) gives lines of one point, which draw nothing."""
     figure = plots.cost_curves({"m": {"train": ([1], [0.05]), "val": ([1], [0.045])}})
