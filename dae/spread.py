@@ -81,9 +81,13 @@ def runs_from_exp_show(states):
     ones are left out.
 
     A metric is named by its key in its file, or `file:key` where several files share the key
-    (each dvclive/<model>/metrics.json has a `train.cost`).
+    (each dvclive/<model>/metrics.json has a `train.cost`). dvclive's `step` beside them, the
+    last epoch's number, is a count rather than a result, and is left out.
     """
     found = []
+
+    def metrics_of(result):
+        return {key: value for key, value in _flatten((result or {}).get("data") or {}).items() if key != "step"}
 
     def visit(state, experiment=False):
         data = state.get("data") or {}
@@ -101,7 +105,7 @@ def runs_from_exp_show(states):
     files_of = {}
     for _, data, _ in found:
         for path, result in data["metrics"].items():
-            for key in _flatten((result or {}).get("data") or {}):
+            for key in metrics_of(result):
                 files_of.setdefault(key, set()).add(path)
     runs = []
     for name, data, experiment in found:
@@ -111,7 +115,7 @@ def runs_from_exp_show(states):
         metrics = {
             (key if len(files_of[key]) == 1 else f"{path}:{key}"): value
             for path, result in data["metrics"].items()
-            for key, value in _flatten((result or {}).get("data") or {}).items()
+            for key, value in metrics_of(result).items()
         }
         runs.append({"name": name, "params": params, "metrics": metrics, "experiment": experiment})
     return runs

@@ -17,8 +17,8 @@ def state(rev, seed, noise_level, shallow_cost, train_cost, name=None, error=Non
             "params": {"params.yaml": {"data": {"seed": seed, "noise_level": noise_level, "train": {"epochs": 20}}}},
             "metrics": {
                 "reports/test_metrics.json": {"data": {"shallow": {"cost": shallow_cost}}},
-                "dvclive/shallow/metrics.json": {"data": {"train": {"cost": train_cost}}},
-                "dvclive/deep/metrics.json": {"data": {"train": {"cost": train_cost + 1}}},
+                "dvclive/shallow/metrics.json": {"data": {"step": 20, "train": {"cost": train_cost}}},
+                "dvclive/deep/metrics.json": {"data": {"step": 20, "train": {"cost": train_cost + 1}}},
             },
         },
     }
@@ -105,6 +105,7 @@ def test_mean_sd_min_max_against_hand_computed_values():
     assert summary["dvclive/shallow/metrics.json:train.cost"]["mean"] == pytest.approx(0.7)
     assert summary["dvclive/deep/metrics.json:train.cost"]["sd"] == pytest.approx(0.2)
     assert summary["shallow.cost"]["n"] == 3
+    assert not [name for name in summary if "step" in name]  # dvclive's epoch count, no result
     # A group of one: its value, and no standard deviation.
     alone = summarise(single)["shallow.cost"]
     assert alone == {"n": 1, "mean": 0.020, "sd": None, "min": 0.020, "max": 0.020}
@@ -118,7 +119,7 @@ def test_command_prints_a_table_and_json(tmp_path):
     # 0.030, 0.032, 0.034, 0.036: mean 0.033, sample sd sqrt(0.00002 / 3) = 0.002582
     assert "noise_level=0.6: 4 seeds [0, 1, 2, 5]" in table
     assert "shallow.cost    0.033000   0.002582   0.030000   0.036000" in table
-    assert "noise_level=0.4: 1 seeds [0]" in table and "0.020000          -" in table
+    assert "noise_level=0.4: 1 seed [0]" in table and "0.020000          -" in table
     report = json.loads(subprocess.run(command + ["--json"], cwd=PROJECT, capture_output=True, text=True, check=True).stdout)
     assert report[0]["settings"] == {"noise_level": 0.6} and report[0]["seeds"] == [0, 1, 2, 5]
     assert report[0]["metrics"]["shallow.cost"]["sd"] == pytest.approx((0.00002 / 3) ** 0.5)

@@ -66,7 +66,8 @@ def main(argv=None):
         return
     for group in report:
         heading = ", ".join(f"{key}={value}" for key, value in group["settings"].items()) or "all experiments"
-        print(f"{heading}: {len(group['seeds'])} seeds {group['seeds']}")
+        count = len(group["seeds"])
+        print(f"{heading}: {count} seed{'s' if count != 1 else ''} {group['seeds']}")
         width = max(len(name) for name in group["metrics"]) if group["metrics"] else 10
         print(f"  {'metric':<{width}}  {'mean':>10} {'± sd':>10} {'min':>10} {'max':>10}")
         for name, stats in group["metrics"].items():
