@@ -74,7 +74,8 @@ def test_the_import_check_tells_a_stage_from_the_package():
 def test_no_tool_benchmark_or_test_imports_the_stages():
     """Tools and benchmarks are entry points too: what they share with the stages (their process
     setup, say) lives in the library, `dae`, which is also what the tests import (design.md); the
-    tests run the stages as commands."""
+    tests run the stages as commands (test_params.py runs the train stage's check of the params
+    in a `python -c` of its own, which this parse of the test's source does not see)."""
     scripts = sorted(path for folder in ("tools", "benchmarks", "tests") for path in (PROJECT / folder).glob("*.py"))
     assert {PROJECT / "tools" / "score.py", PROJECT / "tests" / "test_training.py"} <= set(scripts)
     for script in scripts:
