@@ -1,11 +1,14 @@
 """dvc.yaml declares, for every stage, exactly the code that the stage runs."""
 
 import ast
+import shutil
+import subprocess
 from pathlib import Path
 
 import yaml
 
 from tests.conftest import PROJECT, imported_modules, package_of
+from tests.e2e import run
 
 
 def module_files(name):
@@ -87,3 +90,32 @@ def test_relative_imports_count_as_the_modules_they_name():
     """`from .stream import ...` in dae/training/ runs dae/training/stream.py as surely as the absolute form."""
     nodes = ast.walk(ast.parse("from .stream import training_blocks\nfrom ..models import SIDE\nfrom . import resume"))
     assert {"dae.training.stream", "dae.models", "dae.training.resume"} <= set(imported_modules(nodes, package="dae.training"))
+
+
+def test_git_checks_out_the_code_byte_for_byte_even_where_it_would_convert_line_endings(tmp_path):
+    """dvc.lock records the md5 of each file's bytes, so a checkout that turned LF into CRLF (Git
+    for Windows' default, `core.autocrlf`) would make every stage look changed there.
+    .gitattributes turns the conversion off for every file dvc.lock lists."""
+    lock = yaml.safe_load((PROJECT / "dvc.lock").read_text())
+    files = sorted({dep["path"] for stage in lock["stages"].values() for dep in stage["deps"] if (PROJECT / dep["path"]).is_file()})
+    assert "stages/train.py" in files
+    attributes = subprocess.run(["git", "check-attr", "text", "--", *files], cwd=PROJECT, capture_output=True, text=True, check=True)
+    assert attributes.stdout.splitlines() == [f"{path}: text: unset" for path in files]
+
+    # What the attribute does, in a repo of two files: the converting checkout changes the bytes
+    # of a file only without it.
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    shutil.copy(PROJECT / ".gitattributes", repo / ".gitattributes")
+    (repo / "a.py").write_bytes(b"x = 1\ny = 2\n")
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "two files"]):
+        run(repo, "git", *command)
+
+    def checked_out():
+        (repo / "a.py").unlink()
+        run(repo, "git", "-c", "core.autocrlf=true", "checkout", "--", "a.py")
+        return (repo / "a.py").read_bytes()
+
+    assert checked_out() == b"x = 1\ny = 2\n"
+    run(repo, "git", "rm", "-q", ".gitattributes")  # git falls back to the index's copy of a deleted one
+    assert checked_out() == b"x = 1\r\ny = 2\r\n"
