@@ -144,12 +144,12 @@ def test_exp_run_with_an_invalid_param_fails_before_training_naming_the_key(done
     assert "Data and pipelines are up to date." in dvc(done, "status").stdout
 
 
-def files_outside_git_and_dvc(repo):
-    return {
-        str(path.relative_to(repo)): path.read_bytes()
-        for path in repo.rglob("*")
-        if path.is_file() and path.relative_to(repo).parts[0] not in (".git", ".dvc")
-    }
+def workspace_contents(repo):
+    """Every file (its bytes) and folder (None) of the workspace and of the training's resume
+    backups: not git's or DVC's own files, which DVC's locks and state change on every command."""
+    paths = [path for path in repo.rglob("*") if path.relative_to(repo).parts[0] not in (".git", ".dvc")]
+    paths += (repo / RESUME).rglob("*")
+    return {str(path.relative_to(repo)): path.read_bytes() if path.is_file() else None for path in paths}
 
 
 @pytest.mark.parametrize(
@@ -168,13 +168,46 @@ def files_outside_git_and_dvc(repo):
 def test_a_model_with_an_invalid_name_is_refused_before_training_and_nothing_is_written(done, name, message):
     params = yaml.safe_load((done / "params.yaml").read_text())
     set_params(done, {"models": {**params["models"], name: {"encoder": [8]}}})
-    before = files_outside_git_and_dvc(done)
+    before = workspace_contents(done)
     failed = dvc(done, "repro", check=False)
     output = failed.stdout + failed.stderr
     assert failed.returncode != 0 and message in output
     assert "Epoch: " not in output
-    assert files_outside_git_and_dvc(done) == before
+    assert workspace_contents(done) == before
     restore(done)
+    assert "Data and pipelines are up to date." in dvc(done, "status").stdout
+
+
+def test_back_on_a_commit_whose_models_came_from_another_cpu(done):
+    """The README's "Experimenting on another machine": a commit whose models another CPU trained
+    (other bytes, so in no cache here). `dvc checkout` fails for them and `dvc repro` retrains,
+    though DVC's run cache holds this machine's run of the same params; without dvc.lock, DVC
+    takes every stage from its run cache."""
+    head = run(done, "git", "rev-parse", "HEAD").stdout.strip()
+    ours = results(done)
+    names = model_names(done)
+    lock = yaml.safe_load((done / "dvc.lock").read_text())
+    for name in names:
+        (model,) = [out for out in lock["stages"][f"train@{name}"]["outs"] if out["path"] == f"models/{name}.keras"]
+        model["md5"] = f"{int(model['md5'], 16) ^ 1:032x}"  # another CPU's model: other bytes
+    try:
+        (done / "dvc.lock").write_text(yaml.safe_dump(lock, sort_keys=False))
+        run(done, "git", "commit", "-qam", "results from another CPU")
+        checkout = dvc(done, "checkout", check=False)
+        assert checkout.returncode != 0 and "Checkout failed for following targets:" in checkout.stderr
+        assert all(f"models/{name}.keras" in checkout.stderr for name in names)
+        retrained = dvc(done, "repro").stdout
+        assert {f"train@{name}" for name in names} <= ran(retrained)
+        assert results(done) == ours  # the same machine: the same models, retrained
+        run(done, "git", "checkout", ".")
+        (done / "dvc.lock").unlink()
+        restored = dvc(done, "repro").stdout
+        assert ran(restored) == set()
+        assert all(f"Stage '{stage}' is cached - skipping run" in restored for stage in lock["stages"])
+        assert results(done) == ours
+    finally:
+        run(done, "git", "reset", "-q", "--hard", head)
+        dvc(done, "checkout", "-q")
     assert "Data and pipelines are up to date." in dvc(done, "status").stdout
 
 
