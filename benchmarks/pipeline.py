@@ -115,7 +115,7 @@ def cache_bytes(cache=Path(".dvc/cache")):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.pipeline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--noise-level", type=float, default=0.5, help="the experiment's noise level, one not yet run")
     parser.add_argument("--skip-experiment", action="store_true", help="leave out the cache measurement")
     args = parser.parse_args()

@@ -133,7 +133,7 @@ def cpu_name():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.train_speed", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=3, help="epochs per run, the first left out (default 3)")
     parser.add_argument("--rounds", type=int, default=2, help="runs of each, alternating (default 2)")
     parser.add_argument("--models", nargs="+", help="dense models of params.yaml (default: all of them)")

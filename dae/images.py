@@ -7,7 +7,7 @@ grey and, when the paper is lighter than the ink, inverting it.
 """
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from dae.idx import IMAGE_SHAPE
 
@@ -21,11 +21,20 @@ class ImageError(ValueError):
     """A file that cannot be read as an image, or holds no digit; the message names the file."""
 
 
+# Grey images of 16 bits a pixel (scanners write them), as Pillow opens them: `convert("L")`
+# would clip their levels at 255 instead of scaling them.
+SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+
+
 def read_grey(path):
-    """The image at `path` as float grey levels in [0, 1]; transparent parts count as white paper."""
+    """The image at `path` as float grey levels in [0, 1], upright as its EXIF orientation says (a
+    phone's photo held sideways); transparent parts count as white paper."""
     try:
         with Image.open(path) as image:
             image.load()
+            image = ImageOps.exif_transpose(image)
+            if image.mode in SIXTEEN_BIT_MODES:
+                return np.clip(np.asarray(image, dtype=np.float32) / 65535.0, 0.0, 1.0)
             if image.mode in ("RGBA", "LA", "P", "PA"):
                 image = image.convert("RGBA")
                 paper = Image.new("RGBA", image.size, "white")

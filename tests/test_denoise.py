@@ -58,6 +58,32 @@ def test_an_image_becomes_an_mnist_digit(image, tmp_path):
     assert digit.mean() < 0.35  # ink on a dark field, as in MNIST, whichever way round the image was
 
 
+def test_a_photo_is_read_upright_as_its_exif_orientation_says(tmp_path):
+    """A phone held sideways stores the picture turned and says so in its EXIF tag 274 (6: turn
+    it 90 degrees clockwise to view it)."""
+    upright = draw_seven()
+    upright.save(tmp_path / "upright.jpg", quality=95)
+    exif = Image.Exif()
+    exif[274] = 6
+    upright.transpose(Image.Transpose.ROTATE_90).save(tmp_path / "sideways.jpg", quality=95, exif=exif)
+    sideways = read_grey(tmp_path / "sideways.jpg")
+    assert sideways.shape == read_grey(tmp_path / "upright.jpg").shape == (300, 240)
+    assert np.abs(to_mnist(sideways) - to_mnist(read_grey(tmp_path / "upright.jpg"))).max() < 0.1  # JPEG's rounding apart
+
+
+def test_a_sixteen_bit_grey_scan_is_scaled_not_clipped(tmp_path):
+    """Ink at level 1,000 and paper at 60,000 of 65,535: clipped at 255, both would be white."""
+    eight = np.asarray(draw_seven().convert("L"), np.float64) / 255
+    sixteen = np.round(1000 + eight * 59000).astype(np.uint16)
+    Image.fromarray(sixteen).save(tmp_path / "scan16.png")
+    with Image.open(tmp_path / "scan16.png") as image:
+        assert image.mode in ("I;16", "I")  # as Pillow opens a 16-bit grey PNG
+    grey = read_grey(tmp_path / "scan16.png")
+    np.testing.assert_allclose(grey, sixteen / 65535, atol=1e-6)
+    eight_bit = draw_seven().convert("L")
+    np.testing.assert_allclose(to_mnist(grey), to_mnist(np.asarray(eight_bit, np.float32) / 255), atol=0.05)
+
+
 def test_the_same_drawing_either_way_round_gives_the_same_digit(tmp_path):
     dark, light = draw_seven(), draw_seven(ink="white", paper="black")
     assert np.abs(to_mnist(np.asarray(dark.convert("L")) / 255) - to_mnist(np.asarray(light.convert("L")) / 255)).max() < 1e-5
@@ -119,7 +145,10 @@ def test_the_folders_made_for_figures_go_again_when_no_image_could_be_read(tmp_p
     assert result.returncode == 1 and (tmp_path / "mine").is_dir() and not (tmp_path / "gone").exists()
 
 
-@pytest.mark.parametrize("flag, value", [("--noise", "-1"), ("--noise", "nan"), ("--seed", "-1"), ("--model", "shalow")])
+# A mistyped model name, and an existing file that is no .keras model (the example image).
+@pytest.mark.parametrize(
+    "flag, value", [("--noise", "-1"), ("--noise", "nan"), ("--seed", "-1"), ("--model", "shalow"), ("--model", "examples/four.jpg")]
+)
 def test_the_command_refuses_a_bad_option_before_loading_anything(tmp_path, flag, value):
     (tmp_path / "damaged.keras").write_bytes(b"not a model")  # loading it would fail otherwise
     model = [] if flag == "--model" else ["--model", str(tmp_path / "damaged.keras")]
@@ -129,6 +158,7 @@ def test_the_command_refuses_a_bad_option_before_loading_anything(tmp_path, flag
     )
     assert result.returncode == 2 and f"{flag} {value} is invalid" in result.stderr
     assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("usage: python -m tools.denoise ")  # as it is run, not denoise.py
 
 
 def test_the_command_refuses_an_output_folder_it_cannot_make_before_loading_the_model(tmp_path):

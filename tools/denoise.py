@@ -4,8 +4,8 @@
     python -m tools.denoise --model deep --noise 0.6 photo.jpg # add the pipeline's noise first
     python -m tools.denoise --model path/to/model.keras --out figures/ *.png
 
-Each image (PNG or JPEG, any size, colour or grey, dark ink on light paper or light on dark) is
-brought to MNIST's form (dae.images.to_mnist), denoised as it is or after adding noise of the
+Each image (PNG or JPEG, any size, colour or grey of 8 or 16 bits, dark ink on light paper or
+light on dark; turned upright as its EXIF orientation says) is brought to MNIST's form (dae.images.to_mnist), denoised as it is or after adding noise of the
 pipeline's type (params.yaml `noise_type`, `noise.clip`) at the level given, and drawn side by side (the
 prepared digit, the noisy one, the model's output) in `<out>/<image name>.denoised.png`. A file
 that cannot be read is named on stderr and skipped; the command then exits with status 1. Folders
@@ -27,16 +27,16 @@ from dae.process import frozen_imports, startup_notices_hidden
 
 
 def model_path(choice, names):
-    """A model name of `names` (params.yaml `models`) as its file in models/, an existing file as
-    it is; None for anything else (a mistyped name, say)."""
+    """A model name of `names` (params.yaml `models`) as its file in models/, an existing .keras
+    file as it is; None for anything else (a mistyped name, an image given as the model)."""
     name = choice or names[0]
     if name in names:
         return Path("models") / f"{name}.keras"
-    return Path(name) if Path(name).is_file() else None
+    return Path(name) if Path(name).is_file() and Path(name).suffix == ".keras" else None
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m tools.denoise", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("images", nargs="+", type=Path, help="PNG or JPEG files")
     parser.add_argument("--model", help="a model name of params.yaml `models` (default: the first) or a .keras file")
     parser.add_argument("--noise", type=float, default=None, metavar="LEVEL", help="add noise of this level first (default: none)")

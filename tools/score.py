@@ -24,7 +24,7 @@ TEST = Path("data/prepared/test.npz")
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m tools.score", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", action="append", help="a model name of params.yaml `models` (default: every one); repeatable")
     parser.add_argument("--seed", type=int, help="seed of the fresh test noise (default: params.yaml `seed` + 1)")
     args = parser.parse_args(argv)

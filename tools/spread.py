@@ -34,7 +34,7 @@ def read_experiments(path=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m tools.spread", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--metrics", default="", help="only metrics whose name contains this text")
     parser.add_argument("--from", dest="source", help="read this saved `dvc exp show --json` output instead")
