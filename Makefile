@@ -1,7 +1,7 @@
 # The two commands of the README. Each creates .venv from requirements.lock when it is missing
 # (or when the lock changed), then runs; a second run installs nothing.
 #   make repro GPU=1    on Linux x86-64 with an NVIDIA GPU: TensorFlow's CUDA build instead of the CPU one
-#   make repro PYTHON=python3.12    choose the Python that creates .venv
+#   make repro PYTHON=python3.12    choose the Python that creates .venv (an existing .venv is kept)
 VENV := .venv
 PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
 GPU ?=
@@ -9,7 +9,7 @@ TENSORFLOW_VERSION := $(shell sed -n 's/^tensorflow==\([0-9.]*\).*/\1/p' require
 # The stages run `python`, so the environment's bin must come first for dvc and its stages.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: repro test lock
+.PHONY: repro test lock help
 
 # The stamp names the build installed, so that GPU=1 on a CPU environment installs again.
 INSTALLED := $(VENV)/.installed$(if $(filter 1,$(GPU)),-gpu,-cpu)
@@ -41,3 +41,9 @@ endif
 # Regenerate the lock after editing requirements.txt.
 lock: $(INSTALLED)
 	uv pip compile --universal --generate-hashes --python-version 3.11 requirements.txt -o requirements.lock
+
+help:
+	@echo "make repro   create .venv from requirements.lock if missing or changed, then dvc repro"
+	@echo "             GPU=1: TensorFlow's CUDA build (Linux x86-64); PYTHON=python3.12: the Python of a new .venv"
+	@echo "make test    create .venv the same way, then the whole test suite (pytest)"
+	@echo "make lock    regenerate requirements.lock after editing requirements.txt"
