@@ -1,7 +1,7 @@
 # The two commands of the README. Each creates .venv from requirements.lock when it is missing
 # (or when the lock changed), then runs; a second run installs nothing.
 #   make repro GPU=1    on Linux x86-64 with an NVIDIA GPU: TensorFlow's CUDA build instead of the CPU one
-#   make repro PYTHON=python3.12    choose the Python that creates .venv (an existing .venv is kept)
+#   make repro PYTHON=python3.12    choose the Python that creates .venv (an existing .venv is kept unless GPU= switches the build)
 VENV := .venv
 PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
 GPU ?=

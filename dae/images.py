@@ -22,7 +22,8 @@ class ImageError(ValueError):
 
 
 # Grey images of 16 bits a pixel (scanners write them), as Pillow opens them: `convert("L")`
-# would clip their levels at 255 instead of scaling them.
+# would clip their levels at 255 instead of scaling them. They are scaled by the smallest depth
+# that holds their brightest pixel (2**12 - 1 for a 12-bit scanner's levels in a 16-bit file).
 SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 
 
@@ -34,7 +35,9 @@ def read_grey(path):
             image.load()
             image = ImageOps.exif_transpose(image)
             if image.mode in SIXTEEN_BIT_MODES:
-                return np.clip(np.asarray(image, dtype=np.float32) / 65535.0, 0.0, 1.0)
+                levels = np.clip(np.asarray(image, dtype=np.float32), 0.0, 65535.0)
+                depth = min(max(int(levels.max()).bit_length(), 8), 16)
+                return levels / np.float32(2**depth - 1)
             if image.mode in ("RGBA", "LA", "P", "PA"):
                 image = image.convert("RGBA")
                 paper = Image.new("RGBA", image.size, "white")

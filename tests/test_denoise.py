@@ -84,6 +84,18 @@ def test_a_sixteen_bit_grey_scan_is_scaled_not_clipped(tmp_path):
     np.testing.assert_allclose(to_mnist(grey), to_mnist(np.asarray(eight_bit, np.float32) / 255), atol=0.05)
 
 
+def test_a_twelve_bit_scan_in_a_sixteen_bit_file_reads_on_its_own_scale(tmp_path):
+    """A 12-bit scanner's levels, 0 to 4,095, in a 16-bit TIFF: white paper reads as white, not
+    as the dark grey of 4,095 / 65,535, which would pass for light ink on dark paper."""
+    eight = np.asarray(draw_seven().convert("L"), np.float64) / 255
+    twelve = np.round(50 + eight * 4045).astype(np.uint16)
+    Image.fromarray(twelve).save(tmp_path / "scan12.tif")
+    grey = read_grey(tmp_path / "scan12.tif")
+    np.testing.assert_allclose(grey, twelve / 4095, atol=1e-6)
+    eight_bit = np.asarray(draw_seven().convert("L"), np.float32) / 255
+    np.testing.assert_allclose(to_mnist(grey), to_mnist(eight_bit), atol=0.05)
+
+
 def test_the_same_drawing_either_way_round_gives_the_same_digit(tmp_path):
     dark, light = draw_seven(), draw_seven(ink="white", paper="black")
     assert np.abs(to_mnist(np.asarray(dark.convert("L")) / 255) - to_mnist(np.asarray(light.convert("L")) / 255)).max() < 1e-5

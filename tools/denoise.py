@@ -5,11 +5,12 @@
     python -m tools.denoise --model path/to/model.keras --out figures/ *.png
 
 Each image (PNG or JPEG, any size, colour or grey of 8 or 16 bits, dark ink on light paper or
-light on dark; turned upright as its EXIF orientation says) is brought to MNIST's form (dae.images.to_mnist), denoised as it is or after adding noise of the
-pipeline's type (params.yaml `noise_type`, `noise.clip`) at the level given, and drawn side by side (the
+light on dark; turned upright as its EXIF orientation says) is brought to MNIST's form
+(dae.images.to_mnist), denoised as it is or after adding noise of the pipeline's type
+(params.yaml `noise_type`, `noise.clip`) at the level given, and drawn side by side (the
 prepared digit, the noisy one, the model's output) in `<out>/<image name>.denoised.png`. A file
-that cannot be read is named on stderr and skipped; the command then exits with status 1. Folders
-made for `--out` are removed again if no figure was drawn in them.
+that cannot be read is named on stderr and skipped; the command then exits with status 1.
+Folders made for `--out` are removed again if no figure was drawn in them.
 """
 
 import argparse
