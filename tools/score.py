@@ -1,5 +1,5 @@
-"""Score trained models on the test images with freshly drawn noise: does a test cost hold on
-noise that the pipeline never drew?
+"""Score trained models, beside the baselines, on the test images with freshly drawn noise:
+does a test cost hold on noise that the pipeline never drew?
 
     python -m tools.score                         # every model of params.yaml, noise seed `seed` + 1
     python -m tools.score --model best --seed 7   # one model, another draw
@@ -7,20 +7,22 @@ noise that the pipeline never drew?
 The noise is of the pipeline's type and level (params.yaml `noise_type`, `noise_level`,
 `noise.clip`), drawn with `--seed` (default: params.yaml `seed` + 1; `seed` itself would give
 the test noise that evaluate scored); the cost is the same mean squared error as evaluate's,
-over all the test images.
+over all the test images. The baselines are evaluate's: the noisy input, the same clipped, and
+the `wiener` stage's filter.
 """
 
 import argparse
 import sys
 from pathlib import Path
 
-from dae import noise
+from dae import baselines, noise
 from dae import params as p
 from dae.files import IMAGES, LABELS, DataError, load_arrays
 from dae.metrics import cost
 from dae.process import frozen_imports, startup_notices_hidden
 
 TEST = Path("data/prepared/test.npz")
+WIENER_FIT = Path("data/wiener/fit.npz")
 
 
 def main(argv=None):
@@ -47,19 +49,23 @@ def main(argv=None):
     missing = [str(path) for path in paths.values() if not path.exists()]
     if missing:
         sys.exit(f"score: no trained model at {', '.join(missing)}: run `dvc repro` to train it, or `dvc pull` to fetch it from a DVC remote")
+    if not WIENER_FIT.exists():
+        sys.exit(f"score: no Wiener filter at {WIENER_FIT}: run `dvc repro wiener` to fit it, or `dvc pull` to fetch it from a DVC remote")
 
     with frozen_imports(), startup_notices_hidden():  # TensorFlow's import takes seconds: only once the arguments are good
         from dae.models import denoise, load_model
 
     try:
         clean = noise.to_unit(load_arrays(TEST, images=IMAGES, labels=LABELS)["images"])
+        fit = load_arrays(WIENER_FIT, **baselines.WIENER_FIT)
         models = {name: load_model(path) for name, path in paths.items()}
     except (DataError, OSError) as error:
         sys.exit(f"score: {error}")
     # The "test" stream of another seed: the same kind of draw as evaluate's, not the same numbers.
     noisy = noise.add_noise(clean, noise_level, noise.rng(args.seed, "test"), clip, noise_type)
     print(f"score: {len(clean)} test images, {noise_type} noise {noise_level:g} drawn with seed {args.seed}")
-    print(f"score noisy_input: cost {cost(noisy, clean):.6f}")
+    for name, output in baselines.outputs(noisy, fit).items():
+        print(f"score {name}: cost {cost(output, clean):.6f}")
     for name, model in models.items():
         print(f"score {name}: cost {cost(denoise(model, noisy), clean):.6f}")
 
