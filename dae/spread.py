@@ -86,9 +86,6 @@ def runs_from_exp_show(states):
     """
     found = []
 
-    def metrics_of(result):
-        return {key: value for key, value in _flatten((result or {}).get("data") or {}).items() if key != "step"}
-
     def visit(state, experiment=False):
         data = state.get("data") or {}
         if state.get("rev") != "workspace" and not state.get("error") and data.get("metrics"):
@@ -105,7 +102,7 @@ def runs_from_exp_show(states):
     files_of = {}
     for _, data, _ in found:
         for path, result in data["metrics"].items():
-            for key in metrics_of(result):
+            for key in _metrics_of(result):
                 files_of.setdefault(key, set()).add(path)
     runs = []
     for name, data, experiment in found:
@@ -115,10 +112,15 @@ def runs_from_exp_show(states):
         metrics = {
             (key if len(files_of[key]) == 1 else f"{path}:{key}"): value
             for path, result in data["metrics"].items()
-            for key, value in metrics_of(result).items()
+            for key, value in _metrics_of(result).items()
         }
         runs.append({"name": name, "params": params, "metrics": metrics, "experiment": experiment})
     return runs
+
+
+def _metrics_of(result):
+    """A metrics file's values from `dvc exp show --json`, flat, without dvclive's `step`."""
+    return {key: value for key, value in _flatten((result or {}).get("data") or {}).items() if key != "step"}
 
 
 def _flatten(tree, prefix=""):

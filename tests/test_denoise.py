@@ -71,28 +71,24 @@ def test_a_photo_is_read_upright_as_its_exif_orientation_says(tmp_path):
     assert np.abs(to_mnist(sideways) - to_mnist(read_grey(tmp_path / "upright.jpg"))).max() < 0.1  # JPEG's rounding apart
 
 
-def test_a_sixteen_bit_grey_scan_is_scaled_not_clipped(tmp_path):
-    """Ink at level 1,000 and paper at 60,000 of 65,535: clipped at 255, both would be white."""
-    eight = np.asarray(draw_seven().convert("L"), np.float64) / 255
-    sixteen = np.round(1000 + eight * 59000).astype(np.uint16)
-    Image.fromarray(sixteen).save(tmp_path / "scan16.png")
-    with Image.open(tmp_path / "scan16.png") as image:
-        assert image.mode in ("I;16", "I")  # as Pillow opens a 16-bit grey PNG
-    grey = read_grey(tmp_path / "scan16.png")
-    np.testing.assert_allclose(grey, sixteen / 65535, atol=1e-6)
-    eight_bit = draw_seven().convert("L")
-    np.testing.assert_allclose(to_mnist(grey), to_mnist(np.asarray(eight_bit, np.float32) / 255), atol=0.05)
-
-
-def test_a_twelve_bit_scan_in_a_sixteen_bit_file_reads_on_its_own_scale(tmp_path):
-    """A 12-bit scanner's levels, 0 to 4,095, in a 16-bit TIFF: white paper reads as white, not
-    as the dark grey of 4,095 / 65,535, which would pass for light ink on dark paper."""
-    eight = np.asarray(draw_seven().convert("L"), np.float64) / 255
-    twelve = np.round(50 + eight * 4045).astype(np.uint16)
-    Image.fromarray(twelve).save(tmp_path / "scan12.tif")
-    grey = read_grey(tmp_path / "scan12.tif")
-    np.testing.assert_allclose(grey, twelve / 4095, atol=1e-6)
+@pytest.mark.parametrize(
+    "name, ink, paper, depth",
+    [
+        # Ink at 1,000 and paper at 60,000 of 65,535: clipped at 255, both would be white.
+        ("scan16.png", 1000, 60000, 65535),
+        # A 12-bit scanner's levels in a 16-bit TIFF: white paper reads as white, not as the dark
+        # grey of 4,095 / 65,535, which would pass for light ink on dark paper.
+        ("scan12.tif", 50, 4095, 4095),
+    ],
+)
+def test_a_sixteen_bit_grey_scan_is_scaled_on_its_own_depth_not_clipped(tmp_path, name, ink, paper, depth):
     eight_bit = np.asarray(draw_seven().convert("L"), np.float32) / 255
+    levels = np.round(ink + eight_bit.astype(np.float64) * (paper - ink)).astype(np.uint16)
+    Image.fromarray(levels).save(tmp_path / name)
+    with Image.open(tmp_path / name) as image:
+        assert image.mode in ("I;16", "I")  # as Pillow opens a 16-bit grey file
+    grey = read_grey(tmp_path / name)
+    np.testing.assert_allclose(grey, levels / depth, atol=1e-6)
     np.testing.assert_allclose(to_mnist(grey), to_mnist(eight_bit), atol=0.05)
 
 
