@@ -180,6 +180,26 @@ def test_the_command_refuses_an_output_folder_it_cannot_make_before_loading_the_
     assert "Traceback" not in result.stderr
 
 
+def test_the_command_refuses_two_images_of_one_name_before_loading_the_model(tmp_path):
+    """Figures are named after their images: `a/scan.png` and `b/scan.png` would share one, the
+    second overwriting the first. The same file given twice is no clash."""
+    (tmp_path / "damaged.keras").write_bytes(b"not a model")  # loading it would fail first
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        draw_seven().save(tmp_path / folder / "scan.png")
+    first, second = tmp_path / "a/scan.png", tmp_path / "b/scan.png"
+    command = [sys.executable, "-m", "tools.denoise", "--model", str(tmp_path / "damaged.keras"), "--out", str(tmp_path / "out")]
+    result = subprocess.run([*command, str(first), str(second)], cwd=PROJECT, capture_output=True, text=True)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        f"python -m tools.denoise: error: {first} and {second} would both be drawn to {tmp_path / 'out/scan.png.denoised.png'}: "
+        "denoise them in separate runs, each with its own --out"
+    )
+    assert not (tmp_path / "out").exists()
+    same = subprocess.run([*command, str(first), str(tmp_path / "b/../a/scan.png")], cwd=PROJECT, capture_output=True, text=True)
+    assert same.returncode == 1 and "damaged.keras" in same.stderr  # past the check, on to loading the model
+
+
 def test_a_model_not_trained_yet_is_named_with_what_to_run(tmp_path):
     (tmp_path / "params.yaml").write_text((PROJECT / "params.yaml").read_text())
     result = subprocess.run(

@@ -8,7 +8,8 @@ Each image (PNG or JPEG, any size, colour or grey of 8 or 16 bits, dark ink on l
 light on dark; turned upright as its EXIF orientation says) is brought to MNIST's form
 (dae.images.to_mnist), denoised as it is or after adding noise of the pipeline's type
 (params.yaml `noise_type`, `noise.clip`) at the level given, and drawn side by side (the
-prepared digit, the noisy one, the model's output) in `<out>/<image name>.denoised.png`. A file
+prepared digit, the noisy one, the model's output) in `<out>/<image name>.denoised.png` (two
+images of one name, from two folders, are refused: one figure would overwrite the other). A file
 that cannot be read is named on stderr and skipped; the command then exits with status 1.
 Folders made for `--out` are removed again if no figure was drawn in them.
 """
@@ -59,7 +60,17 @@ def main(argv=None):
         parser.error(f"--noise {args.noise:g} is invalid: expected a level of {noise_type} noise from 0 to {p.max_noise_level(noise_type):g}")
     if not path.exists():
         sys.exit(f"denoise: no trained model at {path}: run `dvc repro` to train it, or `dvc pull` to fetch it from a DVC remote")
-    args.out = Path(os.path.normpath(args.out))  # `new/../mine` is `mine`: neither made nor removed when it is the user's
+    args.out = Path(os.path.normpath(args.out))
+    # Each figure is named after its image's file name: two images of one name would share one figure.
+    by_name = {}
+    for image in args.images:
+        by_name.setdefault(image.name, {}).setdefault(os.path.realpath(image), image)
+    clashing = next((list(images.values()) for images in by_name.values() if len(images) > 1), None)
+    if clashing:
+        parser.error(
+            f"{' and '.join(map(str, clashing))} would both be drawn to {args.out / (clashing[0].name + '.denoised.png')}: "
+            "denoise them in separate runs, each with its own --out"
+        )  # `new/../mine` is `mine`: neither made nor removed when it is the user's
     made = [folder for folder in (args.out, *args.out.parents) if not folder.exists()]  # deepest first
     try:
         args.out.mkdir(parents=True, exist_ok=True)
