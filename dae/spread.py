@@ -75,6 +75,21 @@ def varying_settings(groups):
     return [key for key in keys if len({repr(settings.get(key)) for settings, _ in groups}) > 1]
 
 
+def describe(settings, keys):
+    """A group's heading: `key=value` for each of `keys` that its settings have, then `without
+    <key>` for the others, a model's settings named once (`without models.tiny`, not each of its
+    keys), e.g. "noise_level=0.6, without models.tiny"."""
+    present = [f"{key}={settings[key]}" for key in keys if key in settings]
+    absent = dict.fromkeys(_model_of(key) for key in keys if key not in settings)
+    return ", ".join([*present, *(f"without {key}" for key in absent)])
+
+
+def _model_of(key):
+    """`models.<name>` for a key of a model's settings, else the key itself."""
+    parts = key.split(".")
+    return ".".join(parts[:2]) if parts[0] == "models" and len(parts) > 2 else key
+
+
 def runs_from_exp_show(states):
     """Runs (see `group_by_settings`) from the JSON of `dvc exp show --json`: the committed
     baselines and their finished experiments, not the workspace; failed, queued or running

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from dae.spread import clashes, group_by_settings, runs_from_exp_show, summarise
+from dae.spread import clashes, describe, group_by_settings, runs_from_exp_show, summarise
 from tests.conftest import PROJECT
 
 
@@ -123,6 +123,44 @@ def test_command_prints_a_table_and_json(tmp_path):
     report = json.loads(subprocess.run(command + ["--json"], cwd=PROJECT, capture_output=True, text=True, check=True).stdout)
     assert report[0]["settings"] == {"noise_level": 0.6} and report[0]["seeds"] == [0, 1, 2, 5]
     assert report[0]["metrics"]["shallow.cost"]["sd"] == pytest.approx((0.00002 / 3) ** 0.5)
+
+
+def test_a_group_with_a_model_the_others_lack_is_told_apart_by_it(tmp_path):
+    """An experiment that added a model: its group shows that model's settings; the others say
+    they are without it, once, not each of its keys as None."""
+    added = state("e9", 1, 0.6, 0.031, 0.6, name="with-tiny")
+    added["data"]["params"]["params.yaml"]["data"]["models"] = {"tiny": {"encoder": [32], "epochs": 2}}
+    shown = [{**EXP_SHOW[1], "experiments": EXP_SHOW[1]["experiments"] + experiments(added)}]
+    (plain, _), _, (tiny, _) = group_by_settings(runs_from_exp_show(shown))
+    keys = ["models.tiny.encoder", "models.tiny.epochs", "noise_level"]
+    assert describe(tiny, keys) == "models.tiny.encoder=[32], models.tiny.epochs=2, noise_level=0.6"
+    assert describe(plain, keys) == "noise_level=0.6, without models.tiny"
+    assert describe({"seed_offset": 1}, ["noise_level", "seed_offset"]) == "seed_offset=1, without noise_level"
+    saved = tmp_path / "exp_show.json"
+    saved.write_text(json.dumps(shown))
+    command = [sys.executable, "-m", "tools.spread", "--from", str(saved), "--metrics", "shallow.cost"]
+    table = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, check=True).stdout
+    assert [line.split(":")[0] for line in table.splitlines() if not line.startswith(" ")] == [
+        "noise_level=0.6, without models.tiny", "noise_level=0.4, without models.tiny",
+        "models.tiny.encoder=[32], models.tiny.epochs=2, noise_level=0.6",
+    ]
+    report = json.loads(subprocess.run(command + ["--json"], cwd=PROJECT, capture_output=True, text=True, check=True).stdout)
+    assert [group["settings"] for group in report] == [
+        {"noise_level": 0.6}, {"noise_level": 0.4}, {"models.tiny.encoder": [32], "models.tiny.epochs": 2, "noise_level": 0.6},
+    ]
+
+
+def test_command_names_the_metrics_when_none_matches(tmp_path):
+    saved = tmp_path / "exp_show.json"
+    saved.write_text(json.dumps(EXP_SHOW))
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.spread", "--from", str(saved), "--metrics", "psnr"], cwd=PROJECT, capture_output=True, text=True,
+    )
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.strip() == (
+        "spread: --metrics psnr: no metric's name contains it (found: dvclive/deep/metrics.json:train.cost, "
+        "dvclive/shallow/metrics.json:train.cost, shallow.cost)"
+    )
 
 
 @pytest.mark.parametrize("content", [None, "# a README, not JSON\n"], ids=["missing", "not-json"])

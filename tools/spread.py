@@ -17,7 +17,7 @@ import json
 import subprocess
 import sys
 
-from dae.spread import clashes, group_by_settings, runs_from_exp_show, summarise, varying_settings
+from dae.spread import clashes, describe, group_by_settings, runs_from_exp_show, summarise, varying_settings
 
 
 def read_experiments(path=None):
@@ -46,7 +46,7 @@ def main(argv=None):
         sys.exit("spread: no experiment with metrics: run a sweep first, e.g. `dvc exp run --queue -S 'seed=1,2,3,4'` then `dvc queue start`")
     labels = varying_settings(groups)
     for settings, seed, counted, others in clashes(runs):
-        where = ", ".join(f"{key}={settings.get(key)}" for key in labels)
+        where = describe(settings, labels)
         print(
             f"spread: seed {seed}{f' ({where})' if where else ''}: {counted['name']} and {', '.join(run['name'] for run in others)} "
             f"ran the same params but differ ({_first_difference(counted, others[0])}): another CPU or other code "
@@ -57,15 +57,18 @@ def main(argv=None):
     for settings, runs in groups:
         summary = {name: stats for name, stats in summarise(runs).items() if args.metrics in name}
         report.append({
-            "settings": {key: settings.get(key) for key in labels},
+            "settings": {key: settings[key] for key in labels if key in settings},
             "seeds": sorted(run["params"].get("seed") for run in runs),
             "metrics": summary,
         })
+    if not any(group["metrics"] for group in report):
+        found = sorted({name for _, runs in groups for run in runs for name in run["metrics"]})
+        sys.exit(f"spread: --metrics {args.metrics}: no metric's name contains it (found: {', '.join(found)})")
     if args.json:
         print(json.dumps(report, indent=2))
         return
     for group in report:
-        heading = ", ".join(f"{key}={value}" for key, value in group["settings"].items()) or "all experiments"
+        heading = describe(group["settings"], labels) or "all experiments"
         count = len(group["seeds"])
         print(f"{heading}: {count} seed{'s' if count != 1 else ''} {group['seeds']}")
         width = max(len(name) for name in group["metrics"]) if group["metrics"] else 10
