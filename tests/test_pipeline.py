@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import vl_convert
 import yaml
 
 from dae import noise
@@ -18,6 +19,30 @@ from dae.params import BASELINE_NAMES
 from dae.plots import MIN_COST_SHOWN
 from tests.conftest import PROJECT
 from tests.e2e import dvc, environment, metrics, model_names, new_repo, ran, restore, run, set_params
+
+def drawn_lines(spec, *fields):
+    """{(the values of `fields`): (colour, dash pattern)} of every line a Vega-Lite spec draws, as
+    Vega itself renders it (vl-convert); each line is named by the tooltip fields of its first point."""
+    lines = {}
+    for path in re.findall(r'<path [^>]*aria-roledescription="line mark"[^>]*>', vl_convert.vegalite_to_svg(spec)):
+        label = dict(item.split(": ", 1) for item in _attribute(path, "aria-label").split("; "))
+        key = tuple(label[field] for field in fields)
+        assert key not in lines, f"two lines for {key}"
+        lines[key] = (_attribute(path, "stroke"), _attribute(path, "stroke-dasharray"))
+    return lines
+
+
+def legend_dashes(spec):
+    """The dash patterns that the legend symbols show as drawn lines (a filled circle shows none)."""
+    symbols = re.findall(r'<g class="mark-symbol role-legend-symbol"[^>]*>(<path [^>]*>)', vl_convert.vegalite_to_svg(spec))
+    return [_attribute(path, "stroke-dasharray") for path in symbols
+            if _attribute(path, "stroke-dasharray") and _attribute(path, "stroke") not in (None, "transparent", "none")]
+
+
+def _attribute(element, name):
+    found = re.search(f' {name}="([^"]*)"', element)
+    return found and found.group(1)
+
 
 @pytest.fixture(scope="module")
 def first_repro(tmp_path_factory, mnist_mirror):
@@ -101,14 +126,20 @@ def test_plots_show_draws_each_figure_once_with_a_colour_per_model(repo, tmp_pat
     assert html.count("<img") == 3  # the three PNG figures, once each
     # The robustness chart: a line per denoiser, baselines and models, at every level of params.yaml.
     (chart,) = shown["reports/robustness.csv"]
-    assert chart["content"]["encoding"]["strokeDash"]["field"] == "kind"
+    # As Vega draws it: a colour per denoiser, the models solid and the baselines dashed, as the legend shows.
+    lines = drawn_lines(chart["content"], "denoiser", "kind")
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    assert sorted(lines) == sorted([*((name, "baseline") for name in BASELINE_NAMES), *((name, "model") for name in params["models"])])
+    assert len({colour for colour, _ in lines.values()}) == len(lines)
+    dashes = {kind: {dash for (_, line_kind), (_, dash) in lines.items() if line_kind == kind} for kind in ("model", "baseline")}
+    assert len(dashes["model"]) == len(dashes["baseline"]) == 1 and dashes["model"] != dashes["baseline"]
+    assert sorted(legend_dashes(chart["content"])) == sorted({*dashes["model"], *dashes["baseline"]})
     assert chart["content"]["encoding"]["y"]["scale"]["type"] == "log"
     # ... leaving out what a log scale cannot show, where the PNG does, and saying so
     (cut,) = [step["filter"] for step in chart["content"]["transform"] if "filter" in step]
     subtitle = chart["content"]["title"]["subtitle"]
     assert float(cut.split(">=")[1]) == MIN_COST_SHOWN == float(re.search(r"below (\S+) ", subtitle).group(1))
     assert "left out" in subtitle
-    params = yaml.safe_load((repo / "params.yaml").read_text())
     rows = list(csv.DictReader((repo / "reports/robustness.csv").read_text().splitlines()))
     denoisers = [*BASELINE_NAMES, *params["models"]]
     assert [(float(r["noise_level"]), r["denoiser"]) for r in rows] == [
@@ -198,7 +229,7 @@ def test_a_model_added_with_its_own_settings_is_trained_and_shown_everywhere(rep
     """A conv model with its own activation, initializer and learning rate, added from the command
     line as the README's Best model is: only it trains, and every output lists it."""
     added = "+models.tiny_conv={type: conv, encoder: [8, 16], activation: relu, initializer: glorot_uniform, learning_rate: 0.003}"
-    result = dvc(repo, "exp", "run", "-S", added)
+    result = dvc(repo, "exp", "run", "-S", added, "-n", "with-tiny-conv")
     assert ran(result.stdout) == {"train@tiny_conv", "evaluate"}
     assert "train tiny_conv: conv encoder [8, 16]" in result.stdout
     names = model_names(repo)
@@ -211,6 +242,23 @@ def test_a_model_added_with_its_own_settings_is_trained_and_shown_everywhere(rep
     with zipfile.ZipFile(repo / "models/tiny_conv.keras") as archive:
         layers = [layer["class_name"] for layer in json.loads(archive.read("config.json"))["config"]["layers"]]
     assert layers.count("Conv2D") == 3 and layers.count("Conv2DTranspose") == 2
+    # `dvc plots diff` against the commit, as Vega draws it: every line apart, more than ten of them.
+    diff = json.loads(dvc(repo, "plots", "diff", "--json").stdout)["data"]
+    (chart,) = diff["reports/robustness.csv"]
+    lines = drawn_lines(chart["content"], "denoiser", "revision")
+    revisions = {revision for _, revision in lines}
+    assert len(revisions) == 2 and len(lines) == 2 * len(BASELINE_NAMES) + 2 * len(names) - 1 > 10
+    assert len(set(lines.values())) == len(lines)
+    # ... each denoiser in one colour, each revision in one dash, as the legends say
+    for position, count in ((0, len(BASELINE_NAMES) + len(names)), (1, len(revisions))):
+        shared = {}
+        for key, style in lines.items():
+            shared.setdefault(key[position], set()).add(style[position])
+        assert len(shared) == count and all(len(styles) == 1 for styles in shared.values())
+    assert len(legend_dashes(chart["content"])) == len(revisions)
+    (chart,) = diff["reports/cost_curves.csv"]
+    lines = drawn_lines(chart["content"], "model", "revision", "split")
+    assert len(lines) == 2 * (2 * len(names) - 1) and len(set(lines.values())) == len(lines)
     restore(repo)
     # Back on the commit, `dvc checkout` leaves the model's dvclive/ folder holding DVC's .gitignore:
     # no input of evaluate (.dvcignore), so nothing is out of date and nothing reruns.
@@ -219,6 +267,14 @@ def test_a_model_added_with_its_own_settings_is_trained_and_shown_everywhere(rep
     assert ran(dvc(repo, "repro").stdout) == set()
     # Nor does evaluate's own check of stray files count it.
     assert ran(dvc(repo, "repro", "--force", "--single-item", "evaluate").stdout) == {"evaluate"}
+    # Applied, the experiment's metrics.json of the new model comes from git, untracked; `dvc exp
+    # apply` of another experiment or `git checkout .` leaves it, an input of evaluate, until deleted.
+    dvc(repo, "exp", "apply", "with-tiny-conv")
+    restore(repo)
+    assert (repo / "dvclive/tiny_conv/metrics.json").is_file() and not (repo / "dvclive/tiny_conv/plots").exists()
+    assert "modified:           dvclive" in dvc(repo, "status").stdout
+    shutil.rmtree(repo / "dvclive/tiny_conv")
+    assert "Data and pipelines are up to date." in dvc(repo, "status").stdout
 
 
 
@@ -226,6 +282,7 @@ def test_a_model_removed_by_an_experiment_is_gone_from_every_output(repo):
     """`-S '~models.<name>'` after another experiment: DVC deletes the removed stage's cached
     outputs but keeps its git-tracked metrics.json, which that experiment rewrote; evaluate names
     the folder, and once it is deleted the same experiment completes, only evaluate running.
+    With the folder deleted first, as the README says, the named experiment completes at once.
     Back on the commit, `dvc checkout` brings the model back."""
     *kept, removed = model_names(repo)
     dvc(repo, "exp", "run", "-S", "noise_level=0.45")  # every model trained again
@@ -239,6 +296,14 @@ def test_a_model_removed_by_an_experiment_is_gone_from_every_output(repo):
         assert removed not in {row["denoiser"] for row in csv.DictReader(f)}
     restore(repo)
     assert (repo / f"models/{removed}.keras").is_file()
+    assert "Data and pipelines are up to date." in dvc(repo, "status").stdout
+    shutil.rmtree(repo / "dvclive" / removed)
+    assert ran(dvc(repo, "exp", "run", "-S", f"~models.{removed}", "-n", f"without-{removed}").stdout) == {"evaluate"}
+    assert not (repo / f"models/{removed}.keras").exists()
+    assert list(metrics(repo)) == [*BASELINE_NAMES, *kept]
+    assert f"without-{removed}" in dvc(repo, "exp", "list", "--name-only").stdout.split()
+    restore(repo)
+    assert (repo / f"models/{removed}.keras").is_file() and (repo / f"dvclive/{removed}/metrics.json").is_file()
     assert "Data and pipelines are up to date." in dvc(repo, "status").stdout
 
 
