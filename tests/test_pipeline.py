@@ -148,6 +148,20 @@ def test_plots_show_draws_each_figure_once_with_a_colour_per_model(repo, tmp_pat
     assert {r["kind"] for r in rows if r["denoiser"] in params["models"]} == {"model"}
 
 
+def test_score_refuses_a_filter_or_model_that_params_yaml_no_longer_describes(repo):
+    """`tools.score` scores under params.yaml's noise: not with a Wiener filter fitted, or models
+    trained, for other params before `dvc repro` has caught up."""
+    set_params(repo, {"noise_level": 0.3})
+    stale = run(repo, sys.executable, "-m", "tools.score", check=False)
+    assert stale.returncode == 1 and stale.stdout == ""
+    assert stale.stderr.startswith("score: wiener, ") and "out of date with params.yaml or the code" in stale.stderr
+    assert all(f"train@{name}" in stale.stderr for name in model_names(repo))
+    run(repo, "git", "checkout", "--", "params.yaml")
+    scored = run(repo, sys.executable, "-m", "tools.score").stdout.splitlines()
+    assert scored[0].startswith("score: 500 test images, gaussian noise 0.6 drawn with seed 1")
+    assert [line.split(":")[0] for line in scored[1:]] == [f"score {name}" for name in [*BASELINE_NAMES, *model_names(repo)]]
+
+
 def test_evaluation_changes_rerun_only_evaluate(repo):
     set_params(repo, {"evaluate": {"dpi": 60}})
     assert ran(dvc(repo, "repro").stdout) == {"evaluate"}

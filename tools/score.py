@@ -8,7 +8,8 @@ The noise is of the pipeline's type and level (params.yaml `noise_type`, `noise_
 `noise.clip`), drawn with `--seed` (default: params.yaml `seed` + 1; `seed` itself would give
 the test noise that evaluate scored); the cost is the same mean squared error as evaluate's,
 over all the test images. The baselines are evaluate's: the noisy input, the same clipped, and
-the `wiener` stage's filter.
+the `wiener` stage's filter. It refuses to score while `dvc status` finds the Wiener filter or
+a model out of date with params.yaml (a filter fitted for another noise level, say).
 """
 
 import argparse
@@ -51,6 +52,10 @@ def main(argv=None):
         sys.exit(f"score: no trained model at {', '.join(missing)}: run `dvc repro` to train it, or `dvc pull` to fetch it from a DVC remote")
     if not WIENER_FIT.exists():
         sys.exit(f"score: no Wiener filter at {WIENER_FIT}: run `dvc repro wiener` to fit it, or `dvc pull` to fetch it from a DVC remote")
+    stale = out_of_date(["wiener", *(f"train@{name}" for name in paths)])
+    if stale:
+        # A filter fitted, or a model trained, for other params would be scored under these params' name.
+        sys.exit(f"score: {', '.join(stale)} out of date with params.yaml or the code (`dvc status` says what changed): run `dvc repro` first")
 
     with frozen_imports(), startup_notices_hidden():  # TensorFlow's import takes seconds: only once the arguments are good
         from dae.models import denoise, load_model
@@ -68,6 +73,19 @@ def main(argv=None):
         print(f"score {name}: cost {cost(output, clean):.6f}")
     for name, model in models.items():
         print(f"score {name}: cost {cost(denoise(model, noisy), clean):.6f}")
+
+
+def out_of_date(stages):
+    """The stages among `stages` and those they depend on that `dvc status` finds out of date;
+    none outside a DVC project (files copied by hand are taken as they are)."""
+    from dvc.exceptions import NotDvcRepoError
+    from dvc.repo import Repo
+
+    try:
+        with Repo(".") as repo:
+            return list(repo.status(targets=stages, with_deps=True))
+    except NotDvcRepoError:
+        return []
 
 
 if __name__ == "__main__":
