@@ -77,17 +77,21 @@ def varying_settings(groups):
 
 def describe(settings, keys):
     """A group's heading: `key=value` for each of `keys` that its settings have, then `without
-    <key>` for the others, a model's settings named once (`without models.tiny`, not each of its
-    keys), e.g. "noise_level=0.6, without models.tiny"."""
+    <key>` for the others, a model the group lacks named once (`without models.tiny`, not each of
+    its keys), e.g. "noise_level=0.6, without models.tiny"."""
     present = [f"{key}={settings[key]}" for key in keys if key in settings]
-    absent = dict.fromkeys(_model_of(key) for key in keys if key not in settings)
+    absent = dict.fromkeys(_absent(key, settings) for key in keys if key not in settings)
     return ", ".join([*present, *(f"without {key}" for key in absent)])
 
 
-def _model_of(key):
-    """`models.<name>` for a key of a model's settings, else the key itself."""
+def _absent(key, settings):
+    """`models.<name>` for a key of a model that `settings` lacks altogether, else the key itself
+    (a model the group has, without one of its settings: `models.<name>.epochs`)."""
     parts = key.split(".")
-    return ".".join(parts[:2]) if parts[0] == "models" and len(parts) > 2 else key
+    model = ".".join(parts[:2])
+    if parts[0] == "models" and len(parts) > 2 and not any(other.startswith(model + ".") for other in settings):
+        return model
+    return key
 
 
 def runs_from_exp_show(states):

@@ -12,6 +12,7 @@ from dae.images import ImageError, read_grey, to_mnist
 from dae.models import build_autoencoder, save_model
 from tests.conftest import PROJECT, default_logging
 from tests.e2e import model_names
+from tools.denoise import same_names
 
 
 def draw_seven(size=(240, 300), ink="black", paper="white", width=18, mode="RGB"):
@@ -198,6 +199,17 @@ def test_the_command_refuses_two_images_of_one_name_before_loading_the_model(tmp
     assert not (tmp_path / "out").exists()
     same = subprocess.run([*command, str(first), str(tmp_path / "b/../a/scan.png")], cwd=PROJECT, capture_output=True, text=True)
     assert same.returncode == 1 and "damaged.keras" in same.stderr  # past the check, on to loading the model
+
+
+def test_images_clash_by_name_in_any_case_unless_they_are_one_file(tmp_path):
+    for path in ("a/scan.png", "b/Scan.PNG", "c/other.png"):
+        (tmp_path / path).parent.mkdir(exist_ok=True)
+        (tmp_path / path).write_bytes(b"an image")
+    (tmp_path / "c/link.png").symlink_to(tmp_path / "a/scan.png")
+    (tmp_path / "c/scan.png").symlink_to(tmp_path / "a/scan.png")
+    a, b = tmp_path / "a/scan.png", tmp_path / "b/Scan.PNG"
+    assert same_names([a, tmp_path / "c/other.png", b]) == [a, b]  # one figure on macOS and Windows
+    assert same_names([a, tmp_path / "c/scan.png", tmp_path / "b/../a/scan.png", tmp_path / "c/link.png"]) is None
 
 
 def test_a_model_not_trained_yet_is_named_with_what_to_run(tmp_path):

@@ -1,6 +1,7 @@
 """End to end: the real `dvc` CLI and TensorFlow on a tiny configuration, in a throwaway git repo."""
 
 import csv
+import html
 import json
 import re
 import shutil
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 import vl_convert
 import yaml
+from dvc.repo import Repo
 
 from dae import noise
 from dae.files import load_arrays
@@ -22,10 +24,11 @@ from tests.e2e import dvc, environment, metrics, model_names, new_repo, ran, res
 
 def drawn_lines(spec, *fields):
     """{(the values of `fields`): (colour, dash pattern)} of every line a Vega-Lite spec draws, as
-    Vega itself renders it (vl-convert); each line is named by the tooltip fields of its first point."""
+    Vega itself renders it (vl-convert); each line is named by the tooltip fields of its first point
+    (Vega joins them with "; ", which no model name or DVC revision here holds)."""
     lines = {}
     for path in re.findall(r'<path [^>]*aria-roledescription="line mark"[^>]*>', vl_convert.vegalite_to_svg(spec)):
-        label = dict(item.split(": ", 1) for item in _attribute(path, "aria-label").split("; "))
+        label = dict(item.split(": ", 1) for item in html.unescape(_attribute(path, "aria-label")).split("; "))
         key = tuple(label[field] for field in fields)
         assert key not in lines, f"two lines for {key}"
         lines[key] = (_attribute(path, "stroke"), _attribute(path, "stroke-dasharray"))
@@ -33,10 +36,12 @@ def drawn_lines(spec, *fields):
 
 
 def legend_dashes(spec):
-    """The dash patterns that the legend symbols show as drawn lines (a filled circle shows none)."""
+    """The dash patterns that legend symbols show as drawn lines: a stroked horizontal segment (a
+    filled circle, Vega-Lite's symbol for a line with points, shows none)."""
     symbols = re.findall(r'<g class="mark-symbol role-legend-symbol"[^>]*>(<path [^>]*>)', vl_convert.vegalite_to_svg(spec))
     return [_attribute(path, "stroke-dasharray") for path in symbols
-            if _attribute(path, "stroke-dasharray") and _attribute(path, "stroke") not in (None, "transparent", "none")]
+            if re.fullmatch(r"M-[\d.]+,0L[\d.]+,0", _attribute(path, "d") or "") and _attribute(path, "stroke-dasharray")
+            and _attribute(path, "stroke") not in (None, "transparent", "none")]
 
 
 def _attribute(element, name):
@@ -131,9 +136,8 @@ def test_plots_show_draws_each_figure_once_with_a_colour_per_model(repo, tmp_pat
     params = yaml.safe_load((repo / "params.yaml").read_text())
     assert sorted(lines) == sorted([*((name, "baseline") for name in BASELINE_NAMES), *((name, "model") for name in params["models"])])
     assert len({colour for colour, _ in lines.values()}) == len(lines)
-    dashes = {kind: {dash for (_, line_kind), (_, dash) in lines.items() if line_kind == kind} for kind in ("model", "baseline")}
-    assert len(dashes["model"]) == len(dashes["baseline"]) == 1 and dashes["model"] != dashes["baseline"]
-    assert sorted(legend_dashes(chart["content"])) == sorted({*dashes["model"], *dashes["baseline"]})
+    assert models_solid_baselines_dashed(lines)
+    assert sorted(legend_dashes(chart["content"])) == ["1,0", "4,2"]
     assert chart["content"]["encoding"]["y"]["scale"]["type"] == "log"
     # ... leaving out what a log scale cannot show, where the PNG does, and saying so
     (cut,) = [step["filter"] for step in chart["content"]["transform"] if "filter" in step]
@@ -146,6 +150,17 @@ def test_plots_show_draws_each_figure_once_with_a_colour_per_model(repo, tmp_pat
         (level, name) for level in params["evaluate"]["noise_levels"] for name in denoisers
     ]
     assert {r["kind"] for r in rows if r["denoiser"] in params["models"]} == {"model"}
+    # Levels that do not start at 0 put a baseline's row first: the models stay the solid lines.
+    assert ran(dvc(repo, "exp", "run", "-S", "evaluate.noise_levels=[0.3,0.6]").stdout) == {"evaluate"}
+    (chart,) = json.loads(dvc(repo, "plots", "show", "--json").stdout)["data"]["reports/robustness.csv"]
+    assert models_solid_baselines_dashed(drawn_lines(chart["content"], "denoiser", "kind"))
+    restore(repo)
+
+
+def models_solid_baselines_dashed(lines):
+    """Whether every model's line of `drawn_lines(..., "denoiser", "kind")` is solid, every baseline's dashed alike."""
+    dashes = {kind: {dash for (_, line_kind), (_, dash) in lines.items() if line_kind == kind} for kind in ("model", "baseline")}
+    return dashes == {"model": {"1,0"}, "baseline": {"4,2"}}
 
 
 def test_score_refuses_a_filter_or_model_that_params_yaml_no_longer_describes(repo):
@@ -154,9 +169,14 @@ def test_score_refuses_a_filter_or_model_that_params_yaml_no_longer_describes(re
     set_params(repo, {"noise_level": 0.3})
     stale = run(repo, sys.executable, "-m", "tools.score", check=False)
     assert stale.returncode == 1 and stale.stdout == ""
-    assert stale.stderr.startswith("score: wiener, ") and "out of date with params.yaml or the code" in stale.stderr
+    assert stale.stderr.startswith("score: wiener, ") and "out of date (`dvc status` says why): run `dvc repro` first" in stale.stderr
     assert all(f"train@{name}" in stale.stderr for name in model_names(repo))
     run(repo, "git", "checkout", "--", "params.yaml")
+    # While another DVC command holds the workspace, it cannot check: it says so, without a traceback.
+    with Repo(str(repo)) as other, other.lock:
+        busy = run(repo, sys.executable, "-m", "tools.score", check=False)
+    assert busy.returncode == 1 and busy.stderr.startswith("score: cannot check the pipeline with `dvc status`: ")
+    assert "Traceback" not in busy.stderr
     scored = run(repo, sys.executable, "-m", "tools.score").stdout.splitlines()
     assert scored[0].startswith("score: 500 test images, gaussian noise 0.6 drawn with seed 1")
     assert [line.split(":")[0] for line in scored[1:]] == [f"score {name}" for name in [*BASELINE_NAMES, *model_names(repo)]]
@@ -281,14 +301,20 @@ def test_a_model_added_with_its_own_settings_is_trained_and_shown_everywhere(rep
     assert ran(dvc(repo, "repro").stdout) == set()
     # Nor does evaluate's own check of stray files count it.
     assert ran(dvc(repo, "repro", "--force", "--single-item", "evaluate").stdout) == {"evaluate"}
-    # Applied, the experiment's metrics.json of the new model comes from git, untracked; `dvc exp
-    # apply` of another experiment or `git checkout .` leaves it, an input of evaluate, until deleted.
-    dvc(repo, "exp", "apply", "with-tiny-conv")
+    # Applied, the experiment's metrics.json of the new model comes from git, untracked; `git
+    # checkout .` or `dvc exp apply` of another experiment leaves it, an input of evaluate, until deleted.
+    dvc(repo, "exp", "run", "-S", "evaluate.dpi=50", "-n", "dpi-50")  # another experiment, evaluate only
     restore(repo)
-    assert (repo / "dvclive/tiny_conv/metrics.json").is_file() and not (repo / "dvclive/tiny_conv/plots").exists()
-    assert "modified:           dvclive" in dvc(repo, "status").stdout
-    shutil.rmtree(repo / "dvclive/tiny_conv")
-    assert "Data and pipelines are up to date." in dvc(repo, "status").stdout
+    for back in (lambda: restore(repo), lambda: dvc(repo, "exp", "apply", "dpi-50")):
+        dvc(repo, "exp", "apply", "with-tiny-conv")
+        back()
+        assert (repo / "dvclive/tiny_conv/metrics.json").is_file() and not (repo / "dvclive/tiny_conv/plots").exists()
+        assert "modified:           dvclive" in dvc(repo, "status").stdout
+        refused = run(repo, sys.executable, "-m", "stages.evaluate", check=False)  # as `dvc repro` would, but DVC removes the reports first
+        assert refused.returncode != 0 and "evaluate: dvclive/tiny_conv belong to no model" in refused.stderr
+        shutil.rmtree(repo / "dvclive/tiny_conv")
+        assert "Data and pipelines are up to date." in dvc(repo, "status").stdout
+    restore(repo)
 
 
 

@@ -136,6 +136,8 @@ def test_a_group_with_a_model_the_others_lack_is_told_apart_by_it(tmp_path):
     assert describe(tiny, keys) == "models.tiny.encoder=[32], models.tiny.epochs=2, noise_level=0.6"
     assert describe(plain, keys) == "noise_level=0.6, without models.tiny"
     assert describe({"seed_offset": 1}, ["noise_level", "seed_offset"]) == "seed_offset=1, without noise_level"
+    # A model the group has, lacking one setting that another group gave it: that setting, not the model.
+    assert describe({"models.tiny.encoder": [32]}, keys) == "models.tiny.encoder=[32], without models.tiny.epochs, without noise_level"
     saved = tmp_path / "exp_show.json"
     saved.write_text(json.dumps(shown))
     command = [sys.executable, "-m", "tools.spread", "--from", str(saved), "--metrics", "shallow.cost"]

@@ -9,7 +9,7 @@ light on dark; turned upright as its EXIF orientation says) is brought to MNIST'
 (dae.images.to_mnist), denoised as it is or after adding noise of the pipeline's type
 (params.yaml `noise_type`, `noise.clip`) at the level given, and drawn side by side (the
 prepared digit, the noisy one, the model's output) in `<out>/<image name>.denoised.png` (two
-images of one name, from two folders, are refused: one figure would overwrite the other). A file
+images of one name from two folders are refused, as one figure would overwrite the other). A file
 that cannot be read is named on stderr and skipped; the command then exits with status 1.
 Folders made for `--out` are removed again if no figure was drawn in them.
 """
@@ -60,17 +60,13 @@ def main(argv=None):
         parser.error(f"--noise {args.noise:g} is invalid: expected a level of {noise_type} noise from 0 to {p.max_noise_level(noise_type):g}")
     if not path.exists():
         sys.exit(f"denoise: no trained model at {path}: run `dvc repro` to train it, or `dvc pull` to fetch it from a DVC remote")
-    args.out = Path(os.path.normpath(args.out))
-    # Each figure is named after its image's file name: two images of one name would share one figure.
-    by_name = {}
-    for image in args.images:
-        by_name.setdefault(image.name, {}).setdefault(os.path.realpath(image), image)
-    clashing = next((list(images.values()) for images in by_name.values() if len(images) > 1), None)
+    args.out = Path(os.path.normpath(args.out))  # `new/../mine` is `mine`: neither made nor removed when it is the user's
+    clashing = same_names(args.images)
     if clashing:
         parser.error(
             f"{' and '.join(map(str, clashing))} would both be drawn to {args.out / (clashing[0].name + '.denoised.png')}: "
             "denoise them in separate runs, each with its own --out"
-        )  # `new/../mine` is `mine`: neither made nor removed when it is the user's
+        )
     made = [folder for folder in (args.out, *args.out.parents) if not folder.exists()]  # deepest first
     try:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -82,6 +78,16 @@ def main(argv=None):
         for folder in made:
             with contextlib.suppress(OSError):
                 folder.rmdir()
+
+
+def same_names(images):
+    """The first different files among `images` whose names differ at most in case, or None: each
+    figure is named after its image, so theirs would be one file (on macOS and Windows even when
+    only the case differs). The same file given twice, by another path or a link, is no clash."""
+    by_name = {}
+    for image in images:
+        by_name.setdefault(image.name.casefold(), {}).setdefault(os.path.realpath(image), image)
+    return next((list(files.values()) for files in by_name.values() if len(files) > 1), None)
 
 
 def denoise_all(args, path, noise_type, clip):

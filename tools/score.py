@@ -55,7 +55,7 @@ def main(argv=None):
     stale = out_of_date(["wiener", *(f"train@{name}" for name in paths)])
     if stale:
         # A filter fitted, or a model trained, for other params would be scored under these params' name.
-        sys.exit(f"score: {', '.join(stale)} out of date with params.yaml or the code (`dvc status` says what changed): run `dvc repro` first")
+        sys.exit(f"score: {', '.join(stale)} out of date (`dvc status` says why): run `dvc repro` first")
 
     with frozen_imports(), startup_notices_hidden():  # TensorFlow's import takes seconds: only once the arguments are good
         from dae.models import denoise, load_model
@@ -78,7 +78,7 @@ def main(argv=None):
 def out_of_date(stages):
     """The stages among `stages` and those they depend on that `dvc status` finds out of date;
     none outside a DVC project (files copied by hand are taken as they are)."""
-    from dvc.exceptions import NotDvcRepoError
+    from dvc.exceptions import DvcException, NotDvcRepoError
     from dvc.repo import Repo
 
     try:
@@ -86,6 +86,8 @@ def out_of_date(stages):
             return list(repo.status(targets=stages, with_deps=True))
     except NotDvcRepoError:
         return []
+    except DvcException as error:  # another `dvc repro` holding the workspace, say
+        sys.exit(f"score: cannot check the pipeline with `dvc status`: {error}")
 
 
 if __name__ == "__main__":
