@@ -67,8 +67,8 @@ def main(argv=None):
     if args.json:
         print(json.dumps(report, indent=2))
         return
-    for group in report:
-        heading = describe(group["settings"], labels) or "all experiments"
+    for group, (settings, _) in zip(report, groups):
+        heading = describe(settings, labels) or "all experiments"  # all its settings: which models it has
         count = len(group["seeds"])
         print(f"{heading}: {count} seed{'s' if count != 1 else ''} {group['seeds']}")
         width = max(len(name) for name in group["metrics"]) if group["metrics"] else 10
