@@ -197,6 +197,11 @@ def test_the_command_refuses_two_images_of_one_name_before_loading_the_model(tmp
         "denoise them in separate runs, each with its own --out"
     )
     assert not (tmp_path / "out").exists()
+    draw_seven().save(tmp_path / "b/Scan.PNG")
+    by_case = subprocess.run([*command, str(first), str(tmp_path / "b/Scan.PNG")], cwd=PROJECT, capture_output=True, text=True)
+    assert by_case.returncode == 2 and by_case.stderr.splitlines()[-1].endswith(
+        "scan.png.denoised.png (one file where case does not count, as on macOS and Windows): denoise them in separate runs, each with its own --out"
+    )
     same = subprocess.run([*command, str(first), str(tmp_path / "b/../a/scan.png")], cwd=PROJECT, capture_output=True, text=True)
     assert same.returncode == 1 and "damaged.keras" in same.stderr  # past the check, on to loading the model
 
@@ -207,9 +212,12 @@ def test_images_clash_by_name_in_any_case_unless_they_are_one_file(tmp_path):
         (tmp_path / path).write_bytes(b"an image")
     (tmp_path / "c/link.png").symlink_to(tmp_path / "a/scan.png")
     (tmp_path / "c/scan.png").symlink_to(tmp_path / "a/scan.png")
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d/scan.png").hardlink_to(tmp_path / "a/scan.png")
     a, b = tmp_path / "a/scan.png", tmp_path / "b/Scan.PNG"
     assert same_names([a, tmp_path / "c/other.png", b]) == [a, b]  # one figure on macOS and Windows
-    assert same_names([a, tmp_path / "c/scan.png", tmp_path / "b/../a/scan.png", tmp_path / "c/link.png"]) is None
+    one_file = [a, tmp_path / "c/scan.png", tmp_path / "b/../a/scan.png", tmp_path / "c/link.png", tmp_path / "d/scan.png"]
+    assert same_names(one_file) is None
 
 
 def test_a_model_not_trained_yet_is_named_with_what_to_run(tmp_path):

@@ -152,6 +152,26 @@ def test_a_group_with_a_model_the_others_lack_is_told_apart_by_it(tmp_path):
     ]
 
 
+def test_a_heading_names_a_missing_setting_of_a_model_the_group_has(tmp_path):
+    """The commit and an experiment with the same added model, the experiment giving it a setting
+    more: that setting is all that varies, and the commit's group is headed without it, not
+    without the model (which its varying settings alone would not show)."""
+    def with_tiny(run, settings):
+        run["data"]["params"]["params.yaml"]["data"]["models"] = {"tiny": settings}
+        return run
+
+    longer = with_tiny(state("e1", 1, 0.6, 0.031, 0.6, name="tiny-longer"), {"encoder": [32], "epochs": 2})
+    commit = with_tiny(state("abc1234", 0, 0.6, 0.030, 0.5, name="main", experiments=experiments(longer)), {"encoder": [32]})
+    saved = tmp_path / "exp_show.json"
+    saved.write_text(json.dumps([commit]))
+    table = subprocess.run(
+        [sys.executable, "-m", "tools.spread", "--from", str(saved), "--metrics", "shallow.cost"], cwd=PROJECT, capture_output=True, text=True, check=True,
+    ).stdout
+    assert [line.split(":")[0] for line in table.splitlines() if not line.startswith(" ")] == [
+        "without models.tiny.epochs", "models.tiny.epochs=2",
+    ]
+
+
 def test_command_names_the_metrics_when_none_matches(tmp_path):
     saved = tmp_path / "exp_show.json"
     saved.write_text(json.dumps(EXP_SHOW))

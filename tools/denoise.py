@@ -9,7 +9,8 @@ light on dark; turned upright as its EXIF orientation says) is brought to MNIST'
 (dae.images.to_mnist), denoised as it is or after adding noise of the pipeline's type
 (params.yaml `noise_type`, `noise.clip`) at the level given, and drawn side by side (the
 prepared digit, the noisy one, the model's output) in `<out>/<image name>.denoised.png` (two
-images of one name from two folders are refused, as one figure would overwrite the other). A file
+images whose names differ at most in case, from two folders, are refused, as one figure would
+overwrite the other). A file
 that cannot be read is named on stderr and skipped; the command then exits with status 1.
 Folders made for `--out` are removed again if no figure was drawn in them.
 """
@@ -63,8 +64,9 @@ def main(argv=None):
     args.out = Path(os.path.normpath(args.out))  # `new/../mine` is `mine`: neither made nor removed when it is the user's
     clashing = same_names(args.images)
     if clashing:
+        where = "" if len({image.name for image in clashing}) == 1 else " (one file where case does not count, as on macOS and Windows)"
         parser.error(
-            f"{' and '.join(map(str, clashing))} would both be drawn to {args.out / (clashing[0].name + '.denoised.png')}: "
+            f"{' and '.join(map(str, clashing))} would both be drawn to {args.out / (clashing[0].name + '.denoised.png')}{where}: "
             "denoise them in separate runs, each with its own --out"
         )
     made = [folder for folder in (args.out, *args.out.parents) if not folder.exists()]  # deepest first
@@ -86,8 +88,17 @@ def same_names(images):
     only the case differs). The same file given twice, by another path or a link, is no clash."""
     by_name = {}
     for image in images:
-        by_name.setdefault(image.name.casefold(), {}).setdefault(os.path.realpath(image), image)
+        by_name.setdefault(image.name.casefold(), {}).setdefault(_identity(image), image)
     return next((list(files.values()) for files in by_name.values() if len(files) > 1), None)
+
+
+def _identity(path):
+    """What tells files apart: device and inode (one for a file and its hard links), else the path."""
+    try:
+        stat = os.stat(path)
+    except OSError:  # a missing file is named later, where its reading fails
+        return os.path.realpath(path)
+    return stat.st_dev, stat.st_ino
 
 
 def denoise_all(args, path, noise_type, clip):

@@ -9,7 +9,8 @@ The noise is of the pipeline's type and level (params.yaml `noise_type`, `noise_
 the test noise that evaluate scored); the cost is the same mean squared error as evaluate's,
 over all the test images. The baselines are evaluate's: the noisy input, the same clipped, and
 the `wiener` stage's filter. It refuses to score while `dvc status` finds the Wiener filter or
-a model out of date with params.yaml (a filter fitted for another noise level, say).
+a model out of date (a filter fitted for another noise level, say), or cannot tell (another DVC
+command holding the workspace).
 """
 
 import argparse
@@ -77,7 +78,8 @@ def main(argv=None):
 
 def out_of_date(stages):
     """The stages among `stages` and those they depend on that `dvc status` finds out of date;
-    none outside a DVC project (files copied by hand are taken as they are)."""
+    none outside a DVC project (files copied by hand are taken as they are). Exits, saying why,
+    where `dvc status` cannot run."""
     from dvc.exceptions import DvcException, NotDvcRepoError
     from dvc.repo import Repo
 
