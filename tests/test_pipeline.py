@@ -22,12 +22,17 @@ from dae.plots import MIN_COST_SHOWN
 from tests.conftest import PROJECT
 from tests.e2e import dvc, environment, metrics, model_names, new_repo, ran, restore, run, set_params
 
-def drawn_lines(spec, *fields):
-    """{(the values of `fields`): (colour, dash pattern)} of every line a Vega-Lite spec draws, as
-    Vega itself renders it (vl-convert); each line is named by the tooltip fields of its first point
-    (Vega joins them with "; ", which no model name or DVC revision here holds)."""
+def rendered(chart):
+    """A chart of `dvc plots show/diff --json` as Vega itself draws it: SVG, through vl-convert."""
+    return vl_convert.vegalite_to_svg(chart["content"])
+
+
+def drawn_lines(svg, *fields):
+    """{(the values of `fields`): (colour, dash pattern)} of every line a rendered chart draws;
+    each line is named by the tooltip fields of its first point (Vega joins them with "; ", which
+    no model name or DVC revision here holds)."""
     lines = {}
-    for path in re.findall(r'<path [^>]*aria-roledescription="line mark"[^>]*>', vl_convert.vegalite_to_svg(spec)):
+    for path in re.findall(r'<path [^>]*aria-roledescription="line mark"[^>]*>', svg):
         label = dict(item.split(": ", 1) for item in html.unescape(_attribute(path, "aria-label")).split("; "))
         key = tuple(label[field] for field in fields)
         assert key not in lines, f"two lines for {key}"
@@ -35,10 +40,10 @@ def drawn_lines(spec, *fields):
     return lines
 
 
-def legend_dashes(spec):
-    """The dash patterns that legend symbols show as drawn lines: a stroked horizontal segment (a
-    filled circle, Vega-Lite's symbol for a line with points, shows none)."""
-    symbols = re.findall(r'<g class="mark-symbol role-legend-symbol"[^>]*>(<path [^>]*>)', vl_convert.vegalite_to_svg(spec))
+def legend_dashes(svg):
+    """The dash patterns that a rendered chart's legend symbols show as drawn lines: a stroked
+    horizontal segment (a filled circle, Vega-Lite's symbol for a line with points, shows none)."""
+    symbols = re.findall(r'<g class="mark-symbol role-legend-symbol"[^>]*>(<path [^>]*>)', svg)
     return [_attribute(path, "stroke-dasharray") for path in symbols
             if re.fullmatch(r"M-[\d.]+,0L[\d.]+,0", _attribute(path, "d") or "") and _attribute(path, "stroke-dasharray")
             and _attribute(path, "stroke") not in (None, "transparent", "none")]
@@ -132,12 +137,13 @@ def test_plots_show_draws_each_figure_once_with_a_colour_per_model(repo, tmp_pat
     # The robustness chart: a line per denoiser, baselines and models, at every level of params.yaml.
     (chart,) = shown["reports/robustness.csv"]
     # As Vega draws it: a colour per denoiser, the models solid and the baselines dashed, as the legend shows.
-    lines = drawn_lines(chart["content"], "denoiser", "kind")
+    svg = rendered(chart)
+    lines = drawn_lines(svg, "denoiser", "kind")
     params = yaml.safe_load((repo / "params.yaml").read_text())
     assert sorted(lines) == sorted([*((name, "baseline") for name in BASELINE_NAMES), *((name, "model") for name in params["models"])])
     assert len({colour for colour, _ in lines.values()}) == len(lines)
     assert models_solid_baselines_dashed(lines)
-    assert sorted(legend_dashes(chart["content"])) == ["1,0", "4,2"]
+    assert sorted(legend_dashes(svg)) == ["1,0", "4,2"]
     assert chart["content"]["encoding"]["y"]["scale"]["type"] == "log"
     # ... leaving out what a log scale cannot show, where the PNG does, and saying so
     (cut,) = [step["filter"] for step in chart["content"]["transform"] if "filter" in step]
@@ -153,7 +159,7 @@ def test_plots_show_draws_each_figure_once_with_a_colour_per_model(repo, tmp_pat
     # Levels that do not start at 0 put a baseline's row first: the models stay the solid lines.
     assert ran(dvc(repo, "exp", "run", "-S", "evaluate.noise_levels=[0.3,0.6]").stdout) == {"evaluate"}
     (chart,) = json.loads(dvc(repo, "plots", "show", "--json").stdout)["data"]["reports/robustness.csv"]
-    assert models_solid_baselines_dashed(drawn_lines(chart["content"], "denoiser", "kind"))
+    assert models_solid_baselines_dashed(drawn_lines(rendered(chart), "denoiser", "kind"))
     restore(repo)
 
 
@@ -279,7 +285,8 @@ def test_a_model_added_with_its_own_settings_is_trained_and_shown_everywhere(rep
     # `dvc plots diff` against the commit, as Vega draws it: every line apart, more than ten of them.
     diff = json.loads(dvc(repo, "plots", "diff", "--json").stdout)["data"]
     (chart,) = diff["reports/robustness.csv"]
-    lines = drawn_lines(chart["content"], "denoiser", "revision")
+    svg = rendered(chart)
+    lines = drawn_lines(svg, "denoiser", "revision")
     revisions = {revision for _, revision in lines}
     assert len(revisions) == 2 and len(lines) == 2 * len(BASELINE_NAMES) + 2 * len(names) - 1 > 10
     assert len(set(lines.values())) == len(lines)
@@ -289,9 +296,9 @@ def test_a_model_added_with_its_own_settings_is_trained_and_shown_everywhere(rep
         for key, style in lines.items():
             shared.setdefault(key[position], set()).add(style[position])
         assert len(shared) == count and all(len(styles) == 1 for styles in shared.values())
-    assert sorted(legend_dashes(chart["content"])) == sorted({dash for _, dash in lines.values()})
+    assert sorted(legend_dashes(svg)) == sorted({dash for _, dash in lines.values()})
     (chart,) = diff["reports/cost_curves.csv"]
-    lines = drawn_lines(chart["content"], "model", "revision", "split")
+    lines = drawn_lines(rendered(chart), "model", "revision", "split")
     assert len(lines) == 2 * (2 * len(names) - 1) and len(set(lines.values())) == len(lines)
     restore(repo)
     # Back on the commit, `dvc checkout` leaves the model's dvclive/ folder holding DVC's .gitignore:

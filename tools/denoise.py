@@ -10,9 +10,8 @@ light on dark; turned upright as its EXIF orientation says) is brought to MNIST'
 (params.yaml `noise_type`, `noise.clip`) at the level given, and drawn side by side (the
 prepared digit, the noisy one, the model's output) in `<out>/<image name>.denoised.png` (two
 images whose names differ at most in case, from two folders, are refused, as one figure would
-overwrite the other). A file
-that cannot be read is named on stderr and skipped; the command then exits with status 1.
-Folders made for `--out` are removed again if no figure was drawn in them.
+overwrite the other). A file that cannot be read is named on stderr and skipped; the command
+then exits with status 1. Folders made for `--out` are removed again if no figure was drawn in them.
 """
 
 import argparse
